@@ -1,0 +1,551 @@
+//! A device: one identity, its prekeys, the replay cache of accepted initial messages, and a
+//! session per peer. The caller names the peer of every message; sessions are never found by
+//! trial.
+
+use core::fmt;
+use std::collections::BTreeMap;
+
+use zeroize::Zeroizing;
+
+use crate::codec::{DecodeError, Decoded, Reader, Writer};
+use crate::identity::{Identity, PublicIdentity};
+use crate::keys::{KemSeed, Secret32, X25519Pair};
+use crate::pqxdh::{self, INITIAL_TYPE, InitialPrefix, ResponderKeys};
+use crate::prekeys::{
+    KemKind, KemPrekey, OneTimePrekey, PrekeyBundle, SignedPrekey, VerifiedBundle,
+};
+use crate::session::{Message, RATCHET_TYPE, Session};
+use crate::{Error, suite};
+
+/// Most one-time X25519 prekeys a device holds.
+pub const MAX_ONE_TIME_PREKEYS: usize = 1000;
+/// Most one-time ML-KEM prekeys a device holds.
+pub const MAX_ONE_TIME_KEM_PREKEYS: usize = 1000;
+/// Signed X25519 prekeys and last-resort ML-KEM prekeys kept: the current one and the one it
+/// replaced (for initial messages still in flight).
+pub const MAX_ROTATED_PREKEYS: usize = 2;
+/// Most remembered initial messages that used only reusable prekeys. When full, further such
+/// messages are refused ([`Error::TooManySkipped`]) until the last-resort prekey is rotated:
+/// evicting would let an old initial message be replayed.
+pub const MAX_REPLAY_CACHE: usize = 4096;
+/// Most sessions (peers) a device holds.
+pub const MAX_SESSIONS: usize = 1000;
+/// Longest peer name, in bytes.
+pub const MAX_PEER_ID_LEN: usize = 64;
+
+/// The caller's name for a peer: 1 to [`MAX_PEER_ID_LEN`] bytes.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PeerId(Vec<u8>);
+
+impl PeerId {
+    /// Refuses an empty or over-long name ([`Error::Malformed`]).
+    pub fn new(name: impl AsRef<[u8]>) -> Result<Self, Error> {
+        let name = name.as_ref();
+        if name.is_empty() || name.len() > MAX_PEER_ID_LEN {
+            return Err(Error::Malformed);
+        }
+        Ok(Self(name.to_vec()))
+    }
+
+    /// The name's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PeerId({:?})", String::from_utf8_lossy(&self.0))
+    }
+}
+
+/// Which reusable prekeys an accepted initial message relied on (its replay-cache entry lives
+/// while both do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ReplayEntry {
+    signed_prekey_id: u32,
+    kem_prekey_id: u32,
+}
+
+/// One identity with its prekeys and sessions.
+#[derive(Clone)]
+pub struct Device {
+    identity: Identity,
+    next_prekey_id: u32,
+    /// Current signed prekey last.
+    signed_prekeys: Vec<SignedPrekey>,
+    one_time_prekeys: BTreeMap<u32, OneTimePrekey>,
+    /// Current last-resort key last.
+    last_resort_kem: Vec<KemPrekey>,
+    one_time_kem: BTreeMap<u32, KemPrekey>,
+    replay_cache: BTreeMap<[u8; 32], ReplayEntry>,
+    sessions: BTreeMap<PeerId, Session>,
+}
+
+impl fmt::Debug for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Device")
+            .field("identity", self.identity.public())
+            .field("one_time_prekeys", &self.one_time_prekeys.len())
+            .field("one_time_kem_prekeys", &self.one_time_kem.len())
+            .field("replay_cache", &self.replay_cache.len())
+            .field("sessions", &self.sessions.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Device {
+    /// A new device. Draws, in order: the identity signing seed (32 bytes), the identity X25519
+    /// key (32), the signed prekey (32, id 1), the last-resort ML-KEM seed `d‖z` (64, id 2).
+    pub fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
+        let identity = Identity::generate(rng)?;
+        let mut device = Self {
+            identity,
+            next_prekey_id: 1,
+            signed_prekeys: Vec::new(),
+            one_time_prekeys: BTreeMap::new(),
+            last_resort_kem: Vec::new(),
+            one_time_kem: BTreeMap::new(),
+            replay_cache: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+        };
+        device.rotate_signed_prekey(rng)?;
+        device.rotate_last_resort_kem_prekey(rng)?;
+        Ok(device)
+    }
+
+    /// The public identity.
+    pub fn public_identity(&self) -> &PublicIdentity {
+        self.identity.public()
+    }
+
+    fn allocate_id(&mut self) -> Result<u32, Error> {
+        let id = self.next_prekey_id;
+        self.next_prekey_id = id.checked_add(1).ok_or(Error::TooManySkipped)?;
+        Ok(id)
+    }
+
+    /// Replaces the signed prekey (draws 32 bytes); the previous one stays for initial
+    /// messages in flight, the one before it is deleted with its replay-cache entries.
+    pub fn rotate_signed_prekey<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+    ) -> Result<(), Error> {
+        let pair = X25519Pair::generate(rng)?;
+        let id = self.allocate_id()?;
+        self.signed_prekeys
+            .push(SignedPrekey::new(&self.identity, id, pair));
+        if self.signed_prekeys.len() > MAX_ROTATED_PREKEYS {
+            self.signed_prekeys.remove(0);
+        }
+        self.prune_replay_cache();
+        Ok(())
+    }
+
+    /// Replaces the last-resort ML-KEM prekey (draws a 64-byte seed); as for the signed prekey,
+    /// the previous one stays.
+    pub fn rotate_last_resort_kem_prekey<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+    ) -> Result<(), Error> {
+        let seed = KemSeed::random(rng);
+        let id = self.allocate_id()?;
+        self.last_resort_kem.push(KemPrekey::new(
+            &self.identity,
+            id,
+            KemKind::LastResort,
+            seed,
+            None,
+        ));
+        if self.last_resort_kem.len() > MAX_ROTATED_PREKEYS {
+            self.last_resort_kem.remove(0);
+        }
+        self.prune_replay_cache();
+        Ok(())
+    }
+
+    fn prune_replay_cache(&mut self) {
+        let spks: Vec<u32> = self.signed_prekeys.iter().map(|k| k.id).collect();
+        let kems: Vec<u32> = self.last_resort_kem.iter().map(|k| k.id).collect();
+        self.replay_cache
+            .retain(|_, e| spks.contains(&e.signed_prekey_id) && kems.contains(&e.kem_prekey_id));
+    }
+
+    /// Adds `count` one-time X25519 prekeys, drawing 32 bytes each. Refuses to exceed
+    /// [`MAX_ONE_TIME_PREKEYS`] ([`Error::Malformed`]).
+    pub fn add_one_time_prekeys<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        count: usize,
+        rng: &mut R,
+    ) -> Result<(), Error> {
+        if self.one_time_prekeys.len().saturating_add(count) > MAX_ONE_TIME_PREKEYS {
+            return Err(Error::Malformed);
+        }
+        for _ in 0..count {
+            let pair = X25519Pair::generate(rng)?;
+            let id = self.allocate_id()?;
+            self.one_time_prekeys.insert(id, OneTimePrekey { id, pair });
+        }
+        Ok(())
+    }
+
+    /// Adds `count` signed one-time ML-KEM prekeys, drawing a 64-byte seed each. Refuses to
+    /// exceed [`MAX_ONE_TIME_KEM_PREKEYS`] ([`Error::Malformed`]).
+    pub fn add_one_time_kem_prekeys<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        count: usize,
+        rng: &mut R,
+    ) -> Result<(), Error> {
+        if self.one_time_kem.len().saturating_add(count) > MAX_ONE_TIME_KEM_PREKEYS {
+            return Err(Error::Malformed);
+        }
+        for _ in 0..count {
+            let seed = KemSeed::random(rng);
+            let id = self.allocate_id()?;
+            self.one_time_kem.insert(
+                id,
+                KemPrekey::new(&self.identity, id, KemKind::OneTime, seed, None),
+            );
+        }
+        Ok(())
+    }
+
+    /// Number of unused one-time prekeys: (X25519, ML-KEM).
+    pub fn one_time_prekey_counts(&self) -> (usize, usize) {
+        (self.one_time_prekeys.len(), self.one_time_kem.len())
+    }
+
+    /// The bundle to publish: the current signed prekey, the lowest-id one-time X25519 prekey
+    /// (if any), and the lowest-id one-time ML-KEM prekey, else the last-resort one.
+    pub fn prekey_bundle(&self) -> Result<PrekeyBundle, Error> {
+        let spk = self.signed_prekeys.last().ok_or(Error::CorruptState)?;
+        let kem = match self.one_time_kem.values().next() {
+            Some(kem) => kem,
+            None => self.last_resort_kem.last().ok_or(Error::CorruptState)?,
+        };
+        Ok(PrekeyBundle {
+            identity: self.identity.public().clone(),
+            signed_prekey_id: spk.id,
+            signed_prekey: *spk.pair.public(),
+            signed_prekey_signature: spk.signature,
+            one_time_prekey: self
+                .one_time_prekeys
+                .values()
+                .next()
+                .map(|k| (k.id, *k.pair.public())),
+            kem_kind: kem.kind,
+            kem_prekey_id: kem.id,
+            kem_prekey: kem.public.clone(),
+            kem_prekey_signature: kem.signature,
+        })
+    }
+
+    /// Starts a session with `peer` from its verified bundle by PQXDH, replacing any session
+    /// with that peer. Draws the ephemeral key (32 bytes) and the ML-KEM randomness (32).
+    /// The first `encrypt` to `peer` yields the initial message.
+    pub fn initiate<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        peer: &PeerId,
+        bundle: &VerifiedBundle,
+        rng: &mut R,
+    ) -> Result<(), Error> {
+        if !self.sessions.contains_key(peer) && self.sessions.len() >= MAX_SESSIONS {
+            return Err(Error::TooManySkipped);
+        }
+        let initiated = pqxdh::initiate(&self.identity, bundle, rng)?;
+        self.sessions
+            .insert(peer.clone(), Session::initiator(initiated));
+        Ok(())
+    }
+
+    /// The session with `peer`.
+    pub fn session(&self, peer: &PeerId) -> Option<&Session> {
+        self.sessions.get(peer)
+    }
+
+    /// The session with `peer`, to encrypt or decrypt in place.
+    pub fn session_mut(&mut self, peer: &PeerId) -> Option<&mut Session> {
+        self.sessions.get_mut(peer)
+    }
+
+    /// Every peer with a session.
+    pub fn peers(&self) -> impl Iterator<Item = &PeerId> {
+        self.sessions.keys()
+    }
+
+    /// Decrypts a message from `peer`: an initial message starts (or continues) a session, a
+    /// ratchet message goes to the existing one. On any error but [`Error::Expired`] the
+    /// device is unchanged.
+    pub fn decrypt(&mut self, peer: &PeerId, message: &[u8], now: u64) -> Result<Message, Error> {
+        match message.get(1) {
+            Some(&INITIAL_TYPE) => {
+                let (prefix, prefix_len) = InitialPrefix::decode(message)?;
+                let setup_id = suite::sha256(&[message.get(..prefix_len).unwrap_or_default()]);
+                match self.sessions.get_mut(peer) {
+                    Some(session) if session.setup_id() == &setup_id => {
+                        session.decrypt(message, now)
+                    }
+                    _ => self.accept(peer, &prefix, message, prefix_len, setup_id, now),
+                }
+            }
+            Some(&RATCHET_TYPE) => self
+                .sessions
+                .get_mut(peer)
+                .ok_or(Error::Unauthentic)?
+                .decrypt(message, now),
+            _ => Err(Error::Malformed),
+        }
+    }
+
+    /// The responder side of PQXDH: derive, authenticate the first message, then commit
+    /// (one-time prekeys deleted, replay cache, session) only if it authenticated.
+    fn accept(
+        &mut self,
+        peer: &PeerId,
+        prefix: &InitialPrefix,
+        message: &[u8],
+        prefix_len: usize,
+        setup_id: [u8; 32],
+        now: u64,
+    ) -> Result<Message, Error> {
+        let own = self.identity.public();
+        if prefix.responder_signing != *own.signing_key() || prefix.responder_dh != *own.dh_key() {
+            return Err(Error::Unauthentic);
+        }
+        let signed_prekey = self
+            .signed_prekeys
+            .iter()
+            .find(|k| k.id == prefix.signed_prekey_id)
+            .ok_or(Error::Unauthentic)?;
+        let one_time_prekey = match prefix.one_time_prekey_id {
+            Some(id) => Some(self.one_time_prekeys.get(&id).ok_or(Error::Unauthentic)?),
+            None => None,
+        };
+        let kem_prekey = match prefix.kem_kind {
+            KemKind::OneTime => self.one_time_kem.get(&prefix.kem_prekey_id),
+            KemKind::LastResort => self
+                .last_resort_kem
+                .iter()
+                .find(|k| k.id == prefix.kem_prekey_id),
+        }
+        .ok_or(Error::Unauthentic)?;
+        let keys = pqxdh::respond(
+            &ResponderKeys {
+                identity: &self.identity,
+                signed_prekey,
+                one_time_prekey,
+                kem_prekey,
+            },
+            prefix,
+            message.get(..prefix_len).unwrap_or_default(),
+        )?;
+        if keys.setup_id != setup_id {
+            return Err(Error::Unauthentic);
+        }
+        let mut session = Session::responder(keys, signed_prekey.pair.clone());
+        let first = message.get(prefix_len..).unwrap_or_default();
+        let result = session.decrypt(first, now);
+        if let Err(e) = &result
+            && *e != Error::Expired
+        {
+            return result;
+        }
+        // Authenticated from here on.
+        let reusable_only =
+            prefix.one_time_prekey_id.is_none() && prefix.kem_kind == KemKind::LastResort;
+        if reusable_only {
+            if self.replay_cache.contains_key(&setup_id) {
+                return Err(Error::Replay);
+            }
+            if self.replay_cache.len() >= MAX_REPLAY_CACHE {
+                return Err(Error::TooManySkipped);
+            }
+        }
+        if !self.sessions.contains_key(peer) && self.sessions.len() >= MAX_SESSIONS {
+            return Err(Error::TooManySkipped);
+        }
+        if reusable_only {
+            self.replay_cache.insert(
+                setup_id,
+                ReplayEntry {
+                    signed_prekey_id: prefix.signed_prekey_id,
+                    kem_prekey_id: prefix.kem_prekey_id,
+                },
+            );
+        }
+        if let Some(id) = prefix.one_time_prekey_id {
+            self.one_time_prekeys.remove(&id);
+        }
+        if prefix.kem_kind == KemKind::OneTime {
+            self.one_time_kem.remove(&prefix.kem_prekey_id);
+        }
+        self.sessions.insert(peer.clone(), session);
+        result
+    }
+
+    /// The canonical device state blob, with every secret (docs/PROTOCOL.md, "Device state").
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(4096));
+        out.put_u8(crate::STATE_VERSION);
+        out.put_u8(crate::DEVICE_STATE_TYPE);
+        out.put(self.identity.signing_seed().expose());
+        out.put(self.identity.dh().private().expose());
+        out.put_u32(self.next_prekey_id);
+        out.put_u8(self.signed_prekeys.len() as u8);
+        for k in &self.signed_prekeys {
+            out.put_u32(k.id);
+            out.put(k.pair.private().expose());
+        }
+        out.put_u16(self.one_time_prekeys.len() as u16);
+        for k in self.one_time_prekeys.values() {
+            out.put_u32(k.id);
+            out.put(k.pair.private().expose());
+        }
+        out.put_u8(self.last_resort_kem.len() as u8);
+        for k in &self.last_resort_kem {
+            out.put_u32(k.id);
+            out.put(k.seed.expose());
+        }
+        out.put_u16(self.one_time_kem.len() as u16);
+        for k in self.one_time_kem.values() {
+            out.put_u32(k.id);
+            out.put(k.seed.expose());
+        }
+        out.put_u16(self.replay_cache.len() as u16);
+        for (id, e) in &self.replay_cache {
+            out.put(id);
+            out.put_u32(e.signed_prekey_id);
+            out.put_u32(e.kem_prekey_id);
+        }
+        out.put_u16(self.sessions.len() as u16);
+        for (peer, session) in &self.sessions {
+            out.put_u8(peer.0.len() as u8);
+            out.put(&peer.0);
+            session.write(&mut out);
+        }
+        out
+    }
+
+    /// Restores a blob made by [`Device::to_bytes`] (signatures are recomputed, ML-KEM seeds
+    /// expanded); anything else is [`Error::CorruptState`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(bytes);
+        let device = Self::read(&mut r).map_err(|_| Error::CorruptState)?;
+        r.finish().map_err(|_| Error::CorruptState)?;
+        Ok(device)
+    }
+
+    fn read(r: &mut Reader<'_>) -> Decoded<Self> {
+        if r.u8()? != crate::STATE_VERSION || r.u8()? != crate::DEVICE_STATE_TYPE {
+            return Err(DecodeError);
+        }
+        let secret = |r: &mut Reader<'_>| r.array().map(Secret32::new);
+        let pair = |r: &mut Reader<'_>| {
+            X25519Pair::from_private(Secret32::new(r.array()?)).map_err(|_| DecodeError)
+        };
+        let signing_seed = secret(r)?;
+        let identity = Identity::from_secrets(signing_seed, pair(r)?);
+        let next_prekey_id = r.u32()?;
+        // Ids strictly increase within each list and stay below `next_prekey_id`, so every list
+        // has one canonical order.
+        let mut last_id = 0u32;
+        let check_id = |id: u32, last: &mut u32| -> Decoded<u32> {
+            if id <= *last || id >= next_prekey_id {
+                return Err(DecodeError);
+            }
+            *last = id;
+            Ok(id)
+        };
+
+        let count = usize::from(r.u8()?);
+        if count == 0 || count > MAX_ROTATED_PREKEYS {
+            return Err(DecodeError);
+        }
+        let mut signed_prekeys = Vec::with_capacity(count);
+        for _ in 0..count {
+            let id = check_id(r.u32()?, &mut last_id)?;
+            signed_prekeys.push(SignedPrekey::new(&identity, id, pair(r)?));
+        }
+        let count = r.count_u16(MAX_ONE_TIME_PREKEYS)?;
+        let mut one_time_prekeys = BTreeMap::new();
+        last_id = 0;
+        for _ in 0..count {
+            let id = check_id(r.u32()?, &mut last_id)?;
+            one_time_prekeys.insert(id, OneTimePrekey { id, pair: pair(r)? });
+        }
+        let count = usize::from(r.u8()?);
+        if count == 0 || count > MAX_ROTATED_PREKEYS {
+            return Err(DecodeError);
+        }
+        let mut last_resort_kem = Vec::with_capacity(count);
+        last_id = 0;
+        for _ in 0..count {
+            let id = check_id(r.u32()?, &mut last_id)?;
+            let seed = KemSeed::new(r.array()?);
+            last_resort_kem.push(KemPrekey::new(
+                &identity,
+                id,
+                KemKind::LastResort,
+                seed,
+                None,
+            ));
+        }
+        let count = r.count_u16(MAX_ONE_TIME_KEM_PREKEYS)?;
+        let mut one_time_kem = BTreeMap::new();
+        last_id = 0;
+        for _ in 0..count {
+            let id = check_id(r.u32()?, &mut last_id)?;
+            let seed = KemSeed::new(r.array()?);
+            one_time_kem.insert(
+                id,
+                KemPrekey::new(&identity, id, KemKind::OneTime, seed, None),
+            );
+        }
+        let count = r.count_u16(MAX_REPLAY_CACHE)?;
+        let mut replay_cache = BTreeMap::new();
+        let mut last_setup: Option<[u8; 32]> = None;
+        for _ in 0..count {
+            let setup_id: [u8; 32] = r.array()?;
+            if last_setup.is_some_and(|last| last >= setup_id) {
+                return Err(DecodeError);
+            }
+            last_setup = Some(setup_id);
+            let entry = ReplayEntry {
+                signed_prekey_id: r.u32()?,
+                kem_prekey_id: r.u32()?,
+            };
+            if !signed_prekeys
+                .iter()
+                .any(|k| k.id == entry.signed_prekey_id)
+                || !last_resort_kem.iter().any(|k| k.id == entry.kem_prekey_id)
+            {
+                return Err(DecodeError);
+            }
+            replay_cache.insert(setup_id, entry);
+        }
+        let count = r.count_u16(MAX_SESSIONS)?;
+        let mut sessions: BTreeMap<PeerId, Session> = BTreeMap::new();
+        for _ in 0..count {
+            let len = usize::from(r.u8()?);
+            let peer = PeerId::new(r.bytes(len)?).map_err(|_| DecodeError)?;
+            if sessions
+                .keys()
+                .next_back()
+                .is_some_and(|last| *last >= peer)
+            {
+                return Err(DecodeError);
+            }
+            sessions.insert(peer, Session::read(r)?);
+        }
+        Ok(Self {
+            identity,
+            next_prekey_id,
+            signed_prekeys,
+            one_time_prekeys,
+            last_resort_kem,
+            one_time_kem,
+            replay_cache,
+            sessions,
+        })
+    }
+}

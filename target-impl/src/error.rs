@@ -1,0 +1,55 @@
+//! The protocol's error classes, shared with the vectors and the second implementation
+//! (DESIGN section 7, docs/PROTOCOL.md section "Errors").
+
+use core::fmt;
+
+/// Why an input was refused. Classes, not reasons: every failure that involves a key before
+/// authentication is the single opaque [`Error::Unauthentic`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// Framing that reads no secret is wrong: version, message type, a length, a cap, a flag.
+    Malformed,
+    /// A check that involves a key failed before authentication succeeded (one opaque class).
+    Unauthentic,
+    /// A prekey bundle's signature does not verify under its identity key.
+    BadSignature,
+    /// An authenticated message was already received.
+    Replay,
+    /// An authenticated message would skip more keys than the cap allows, or a bounded store
+    /// that must not evict (the replay cache, a sending chain) is full.
+    TooManySkipped,
+    /// An authenticated message is past its self-destruct time; its key is destroyed.
+    Expired,
+    /// A serialized state does not restore.
+    CorruptState,
+}
+
+impl Error {
+    /// The class name as used in docs/PROTOCOL.md and the vector files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Error::Malformed => "Malformed",
+            Error::Unauthentic => "Unauthentic",
+            Error::BadSignature => "BadSignature",
+            Error::Replay => "Replay",
+            Error::TooManySkipped => "TooManySkipped",
+            Error::Expired => "Expired",
+            Error::CorruptState => "CorruptState",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<crate::suite::CryptoError> for Error {
+    fn from(_: crate::suite::CryptoError) -> Self {
+        Error::Unauthentic
+    }
+}

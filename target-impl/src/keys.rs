@@ -1,0 +1,109 @@
+//! Secret key material: zeroized on drop, redacted in `Debug`, compared in constant time.
+
+use core::fmt;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::suite;
+
+/// 32 secret bytes: a chain, root, header or message key, or a private key.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct Secret32([u8; 32]);
+
+impl Secret32 {
+    pub(crate) fn new(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(Self)
+    }
+
+    pub(crate) fn random<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut out = Self([0u8; 32]);
+        rng.fill_bytes(&mut out.0);
+        out
+    }
+
+    pub(crate) fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    pub(crate) fn ct_eq(&self, other: &Self) -> bool {
+        bool::from(self.0.ct_eq(&other.0))
+    }
+}
+
+impl fmt::Debug for Secret32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret32(..)")
+    }
+}
+
+/// An X25519 key pair whose private key is 32 bytes drawn from the injected RNG.
+#[derive(Clone)]
+pub(crate) struct X25519Pair {
+    private: Secret32,
+    public: [u8; 32],
+}
+
+impl X25519Pair {
+    pub(crate) fn from_private(private: Secret32) -> Result<Self, suite::CryptoError> {
+        let public = suite::x25519_public_key(private.expose())?;
+        Ok(Self { private, public })
+    }
+
+    pub(crate) fn generate<R: rand_core::CryptoRng + ?Sized>(
+        rng: &mut R,
+    ) -> Result<Self, suite::CryptoError> {
+        Self::from_private(Secret32::random(rng))
+    }
+
+    pub(crate) fn public(&self) -> &[u8; 32] {
+        &self.public
+    }
+
+    pub(crate) fn private(&self) -> &Secret32 {
+        &self.private
+    }
+
+    pub(crate) fn dh(&self, peer: &[u8; 32]) -> Result<Secret32, suite::CryptoError> {
+        let shared = suite::x25519(self.private.expose(), peer)?;
+        Ok(Secret32::new(*shared))
+    }
+}
+
+impl fmt::Debug for X25519Pair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("X25519Pair")
+            .field("public", &crate::HexBytes(&self.public))
+            .finish_non_exhaustive()
+    }
+}
+
+/// An ML-KEM-768 private key, kept as its 64-byte seed `d‖z` (the expanded form does not bind
+/// the key) and expanded on use.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct KemSeed([u8; suite::MLKEM_SEED_LEN]);
+
+impl KemSeed {
+    pub(crate) fn new(bytes: [u8; suite::MLKEM_SEED_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    pub(crate) fn random<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut out = Self([0u8; suite::MLKEM_SEED_LEN]);
+        rng.fill_bytes(&mut out.0);
+        out
+    }
+
+    pub(crate) fn expose(&self) -> &[u8; suite::MLKEM_SEED_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for KemSeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KemSeed(..)")
+    }
+}

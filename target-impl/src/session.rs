@@ -1,0 +1,959 @@
+//! A session: the Double Ratchet with header encryption (Signal's Double Ratchet specification,
+//! section 4), keyed by PQXDH.
+//!
+//! Differences from the specification, each documented in docs/PROTOCOL.md:
+//! - every message carries a fresh random value `r`; header and body key and nonce are
+//!   `HKDF-Expand(key, label ‖ r, 44)`, so no (key, nonce) pair repeats even from a state
+//!   restored from an old copy;
+//! - the sending half of a DH ratchet step is deferred to the next `encrypt`, so decryption
+//!   needs no randomness;
+//! - every candidate header key is tried, always in the same order (trial decryption hides
+//!   which one matched).
+//!
+//! Decryption stages every change in a [`Plan`] and commits it only after the body
+//! authenticates; on any error the state is unchanged, except that an expired message's
+//! ratchet advance is committed so its key is gone.
+
+use core::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::body::{BODY_PREAMBLE_LEN, BodyMeta, MAX_PAYLOAD_LEN, is_padded_len, padded_len};
+use crate::codec::{DecodeError, Decoded, Reader, Writer};
+use crate::keys::{Secret32, X25519Pair};
+use crate::pqxdh::{AD_LEN, INITIAL_TYPE, InitialPrefix, Initiated, SetupKeys};
+use crate::skipped::{MAX_SKIP, SkippedChain, SkippedKey, SkippedKeys, SkippedSlot};
+use crate::{Error, VERSION, labels, suite};
+
+/// Message type byte of a ratchet message.
+pub const RATCHET_TYPE: u8 = 0x03;
+/// Length of the per-message random value `r`, sent in clear.
+pub const RANDOM_LEN: usize = 24;
+/// Most bytes of the header's authenticated extension field (version 1 sends none).
+pub const MAX_HEADER_EXT_LEN: usize = 64;
+/// Most messages in one sending or receiving chain.
+pub const MAX_CHAIN_MESSAGES: u32 = 1 << 24;
+
+/// Header plaintext without extension: ratchet key (32), PN (4), N (4), extension length (1).
+const HEADER_BASE_LEN: usize = 32 + 4 + 4 + 1;
+const TAG_LEN: usize = suite::AEAD_TAG_LEN;
+/// Clear part of a ratchet message: version, type, r, header ciphertext length.
+pub(crate) const CLEAR_LEN: usize = 2 + RANDOM_LEN + 1;
+const MIN_HEADER_CT_LEN: usize = HEADER_BASE_LEN + TAG_LEN;
+const MAX_HEADER_CT_LEN: usize = HEADER_BASE_LEN + MAX_HEADER_EXT_LEN + TAG_LEN;
+const MAX_AAD_LEN: usize = AD_LEN + CLEAR_LEN + MAX_HEADER_CT_LEN;
+const AEAD_OKM_LEN: usize = suite::AEAD_KEY_LEN + suite::AEAD_NONCE_LEN;
+
+/// Shortest possible ratchet message.
+pub const MIN_MESSAGE_LEN: usize = CLEAR_LEN + MIN_HEADER_CT_LEN + 64 + TAG_LEN;
+
+/// A message to send.
+#[derive(Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// Application-defined content type (authenticated, encrypted).
+    pub content_type: u8,
+    /// Self-destruct time in seconds after `sent_at`; 0 never expires.
+    pub ttl: u32,
+    /// The payload, at most [`MAX_PAYLOAD_LEN`] bytes.
+    pub payload: &'a [u8],
+}
+
+/// A message decrypted in place: the payload borrows the caller's buffer.
+#[derive(PartialEq, Eq)]
+pub struct Received<'b> {
+    /// Content type as sent.
+    pub content_type: u8,
+    /// Sender's clock at sending (seconds since the Unix epoch).
+    pub sent_at: u64,
+    /// Self-destruct TTL in seconds; 0 never expires.
+    pub ttl: u32,
+    /// When the caller must delete the message (`sent_at + ttl`), if it expires.
+    pub expires_at: Option<u64>,
+    /// The authenticated payload.
+    pub payload: &'b [u8],
+}
+
+impl fmt::Debug for Received<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Received")
+            .field("content_type", &self.content_type)
+            .field("sent_at", &self.sent_at)
+            .field("ttl", &self.ttl)
+            .field("expires_at", &self.expires_at)
+            .field("payload_len", &self.payload.len())
+            .finish()
+    }
+}
+
+/// A decrypted message that owns its payload (zeroized on drop).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Content type as sent.
+    pub content_type: u8,
+    /// Sender's clock at sending.
+    pub sent_at: u64,
+    /// Self-destruct TTL in seconds; 0 never expires.
+    pub ttl: u32,
+    /// When the caller must delete the message, if it expires.
+    pub expires_at: Option<u64>,
+    /// The authenticated payload.
+    pub payload: Zeroizing<Vec<u8>>,
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("content_type", &self.content_type)
+            .field("sent_at", &self.sent_at)
+            .field("ttl", &self.ttl)
+            .field("expires_at", &self.expires_at)
+            .field("payload_len", &self.payload.len())
+            .finish()
+    }
+}
+
+/// An AES-256-GCM key and nonce derived for one header or body.
+struct AeadKey {
+    key: Zeroizing<[u8; suite::AEAD_KEY_LEN]>,
+    nonce: [u8; suite::AEAD_NONCE_LEN],
+}
+
+/// `HKDF-Expand(secret, label ‖ r, 44)` split into key (32) and nonce (12).
+fn derive_aead(secret: &Secret32, label: &[u8], r: &[u8; RANDOM_LEN]) -> Result<AeadKey, Error> {
+    let mut okm = Zeroizing::new([0u8; AEAD_OKM_LEN]);
+    suite::hkdf_expand_parts(secret.expose(), &[label, r], okm.as_mut_slice())?;
+    let (key, nonce) = okm.split_at(suite::AEAD_KEY_LEN);
+    let mut out = AeadKey {
+        key: Zeroizing::new([0u8; suite::AEAD_KEY_LEN]),
+        nonce: [0u8; suite::AEAD_NONCE_LEN],
+    };
+    out.key.copy_from_slice(key);
+    out.nonce.copy_from_slice(nonce);
+    Ok(out)
+}
+
+/// `KDF_RK`: `HKDF(salt = rk, ikm = dh, info = "root")` → (root key, chain key, next header key).
+fn kdf_rk(rk: &Secret32, dh: &Secret32) -> Result<(Secret32, Secret32, Secret32), Error> {
+    let prk = suite::hkdf_extract(rk.expose(), dh.expose());
+    let mut okm = Zeroizing::new([0u8; 96]);
+    suite::hkdf_expand(prk.as_slice(), labels::ROOT, okm.as_mut_slice())?;
+    let (a, rest) = okm.split_at(32);
+    let (b, c) = rest.split_at(32);
+    match (
+        Secret32::from_slice(a),
+        Secret32::from_slice(b),
+        Secret32::from_slice(c),
+    ) {
+        (Some(a), Some(b), Some(c)) => Ok((a, b, c)),
+        _ => Err(Error::Unauthentic),
+    }
+}
+
+/// `KDF_CK`: message key `HMAC(ck, 0x01)` and next chain key `HMAC(ck, 0x02)`, one key setup.
+fn kdf_ck(ck: &Secret32) -> Result<(Secret32, Secret32), Error> {
+    let [mk, next] =
+        suite::hmac_sha256_pair(ck.expose(), labels::CHAIN_MESSAGE, labels::CHAIN_NEXT)?;
+    Ok((Secret32::new(*mk), Secret32::new(*next)))
+}
+
+/// Associated data of one AEAD call: the session AD followed by the message bytes before the
+/// sealed part, assembled on the stack.
+struct Aad {
+    buf: [u8; MAX_AAD_LEN],
+    len: usize,
+}
+
+impl Aad {
+    fn new(ad: &[u8; AD_LEN], tail: &[u8]) -> Result<Self, Error> {
+        let len = AD_LEN + tail.len();
+        let mut buf = [0u8; MAX_AAD_LEN];
+        let (head, rest) = buf.split_at_mut(AD_LEN);
+        head.copy_from_slice(ad);
+        rest.get_mut(..tail.len())
+            .ok_or(Error::Malformed)?
+            .copy_from_slice(tail);
+        Ok(Self { buf, len })
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// The decrypted header.
+struct Header {
+    ratchet_key: [u8; 32],
+    pn: u32,
+    n: u32,
+}
+
+fn encode_header(ratchet_key: &[u8; 32], pn: u32, n: u32) -> [u8; HEADER_BASE_LEN] {
+    let mut h = [0u8; HEADER_BASE_LEN];
+    let (key, rest) = h.split_at_mut(32);
+    key.copy_from_slice(ratchet_key);
+    let (pn_bytes, rest) = rest.split_at_mut(4);
+    pn_bytes.copy_from_slice(&pn.to_be_bytes());
+    let (n_bytes, _ext_len) = rest.split_at_mut(4);
+    n_bytes.copy_from_slice(&n.to_be_bytes());
+    h
+}
+
+fn decode_header(plain: &[u8]) -> Option<Header> {
+    let mut r = Reader::new(plain);
+    let header = Header {
+        ratchet_key: r.array().ok()?,
+        pn: r.u32().ok()?,
+        n: r.u32().ok()?,
+    };
+    let ext_len = usize::from(r.u8().ok()?);
+    if ext_len > MAX_HEADER_EXT_LEN {
+        return None;
+    }
+    // The extension is authenticated; version 1 defines no extension and ignores its bytes.
+    r.bytes(ext_len).ok()?;
+    r.finish().ok()?;
+    Some(header)
+}
+
+/// The framing of a ratchet message, checked without reading any secret.
+struct Frame {
+    r: [u8; RANDOM_LEN],
+    /// Offset of the body ciphertext.
+    body_start: usize,
+}
+
+impl Frame {
+    fn parse(message: &[u8], min_version: u8) -> Result<Self, Error> {
+        let mut rd = Reader::new(message);
+        let parsed = (|| -> Decoded<(u8, u8, [u8; RANDOM_LEN], usize)> {
+            Ok((rd.u8()?, rd.u8()?, rd.array()?, usize::from(rd.u8()?)))
+        })();
+        let (version, kind, r, header_len) = parsed.map_err(|_| Error::Malformed)?;
+        if version < min_version || version > VERSION || kind != RATCHET_TYPE {
+            return Err(Error::Malformed);
+        }
+        if !(MIN_HEADER_CT_LEN..=MAX_HEADER_CT_LEN).contains(&header_len) {
+            return Err(Error::Malformed);
+        }
+        let body_len = rd
+            .remaining()
+            .checked_sub(header_len + TAG_LEN)
+            .ok_or(Error::Malformed)?;
+        if !is_padded_len(body_len) {
+            return Err(Error::Malformed);
+        }
+        Ok(Self {
+            r,
+            body_start: CLEAR_LEN + header_len,
+        })
+    }
+}
+
+/// The sending half of a DH ratchet step, staged until the message is built.
+struct SendStep {
+    dhs: X25519Pair,
+    rk: Secret32,
+    cks: Secret32,
+    nhks: Secret32,
+}
+
+/// Which candidate header key opened the header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Candidate {
+    Current,
+    Next,
+    Skipped(usize),
+}
+
+/// Every change a decryption makes, staged until the body authenticates.
+enum Plan {
+    /// A stored skipped key; it is deleted on commit.
+    Skipped { slot: SkippedSlot },
+    /// The current receiving chain advances.
+    Current {
+        skipped: Vec<(u32, Secret32)>,
+        ckr: Secret32,
+        nr: u32,
+    },
+    /// A DH ratchet step opens a new receiving chain.
+    NewChain {
+        old_skipped: Vec<(u32, Secret32)>,
+        dhr: [u8; 32],
+        rk: Secret32,
+        nhkr: Secret32,
+        skipped: Vec<(u32, Secret32)>,
+        ckr: Secret32,
+        nr: u32,
+    },
+}
+
+/// The Double Ratchet state (Signal's names).
+#[derive(Clone)]
+struct Ratchet {
+    dhs: Option<X25519Pair>,
+    dhr: Option<[u8; 32]>,
+    rk: Secret32,
+    cks: Option<Secret32>,
+    ckr: Option<Secret32>,
+    hks: Option<Secret32>,
+    hkr: Option<Secret32>,
+    nhks: Secret32,
+    nhkr: Secret32,
+    ns: u32,
+    nr: u32,
+    pn: u32,
+    /// The peer's new ratchet key was received and our next `encrypt` starts a sending chain.
+    send_step_pending: bool,
+    skipped: SkippedKeys,
+}
+
+/// Skipped keys, the message key and the next chain key.
+type ChainWalk = (Vec<(u32, Secret32)>, Secret32, Secret32);
+
+/// Derives the keys of chain `ck` from counter `from` up to `until` (exclusive), returning them,
+/// the message key at `until` and the chain key after it.
+fn walk_chain(ck: &Secret32, from: u32, until: u32) -> Result<ChainWalk, Error> {
+    let mut skipped = Vec::new();
+    let mut ck = ck.clone();
+    for n in from..until {
+        let (mk, next) = kdf_ck(&ck)?;
+        skipped.push((n, mk));
+        ck = next;
+    }
+    let (mk, next) = kdf_ck(&ck)?;
+    Ok((skipped, mk, next))
+}
+
+/// Skipped keys of chain `ck` from `from` up to `until` (exclusive), for closing a chain.
+fn skip_chain(ck: &Secret32, from: u32, until: u32) -> Result<Vec<(u32, Secret32)>, Error> {
+    let mut skipped = Vec::new();
+    let mut ck = ck.clone();
+    for n in from..until {
+        let (mk, next) = kdf_ck(&ck)?;
+        skipped.push((n, mk));
+        ck = next;
+    }
+    Ok(skipped)
+}
+
+fn check_skip(from: u32, until: u32) -> Result<(), Error> {
+    if until >= MAX_CHAIN_MESSAGES || until.saturating_sub(from) > MAX_SKIP {
+        Err(Error::TooManySkipped)
+    } else {
+        Ok(())
+    }
+}
+
+impl Ratchet {
+    fn stage_send_step<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+    ) -> Result<SendStep, Error> {
+        let dhr = self.dhr.as_ref().ok_or(Error::CorruptState)?;
+        let dhs = X25519Pair::generate(rng)?;
+        let (rk, cks, nhks) = kdf_rk(&self.rk, &dhs.dh(dhr)?)?;
+        Ok(SendStep { dhs, rk, cks, nhks })
+    }
+
+    /// The candidate header keys in their fixed order: current, next, then the chains of
+    /// stored skipped keys, oldest first, each distinct key once.
+    fn candidates(
+        &self,
+    ) -> (
+        [Option<(Candidate, &Secret32)>; 2 + crate::skipped::MAX_SKIPPED_CHAINS],
+        usize,
+    ) {
+        let mut out = [None; 2 + crate::skipped::MAX_SKIPPED_CHAINS];
+        let mut len = 0;
+        if let Some(hkr) = &self.hkr
+            && let Some(slot) = out.get_mut(len)
+        {
+            *slot = Some((Candidate::Current, hkr));
+            len += 1;
+        }
+        if !self.hkr.as_ref().is_some_and(|h| h.ct_eq(&self.nhkr))
+            && let Some(slot) = out.get_mut(len)
+        {
+            *slot = Some((Candidate::Next, &self.nhkr));
+            len += 1;
+        }
+        for (i, chain) in self.skipped.chains().iter().enumerate() {
+            let seen = out
+                .iter()
+                .take(len)
+                .flatten()
+                .any(|(_, k)| k.ct_eq(&chain.header_key));
+            if !seen && let Some(slot) = out.get_mut(len) {
+                *slot = Some((Candidate::Skipped(i), &chain.header_key));
+                len += 1;
+            }
+        }
+        (out, len)
+    }
+
+    /// Opens the header under every candidate; returns the one that matched and the header.
+    fn trial_decrypt(
+        &self,
+        ad: &[u8; AD_LEN],
+        clear: &[u8],
+        r: &[u8; RANDOM_LEN],
+        header_ct: &[u8],
+    ) -> Result<(Candidate, Header), Error> {
+        let plain_len = header_ct
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or(Error::Malformed)?;
+        let (ct, tag) = header_ct.split_at(plain_len);
+        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Malformed)?;
+        let aad = Aad::new(ad, clear)?;
+        let (candidates, count) = self.candidates();
+        let mut found: Option<(Candidate, Header)> = None;
+        for (candidate, key) in candidates.iter().take(count).flatten() {
+            let aead = derive_aead(key, labels::HEADER, r)?;
+            let mut buf = [0u8; MAX_HEADER_CT_LEN];
+            let plain = buf.get_mut(..plain_len).ok_or(Error::Malformed)?;
+            plain.copy_from_slice(ct);
+            let opened =
+                suite::aes256gcm_open_in_place(&aead.key, &aead.nonce, aad.as_slice(), plain, tag);
+            if opened.is_ok() && found.is_none() {
+                found = decode_header(plain).map(|h| (*candidate, h));
+            }
+            zeroize::Zeroize::zeroize(&mut buf);
+        }
+        found.ok_or(Error::Unauthentic)
+    }
+
+    /// Decides what the header asks for, without changing anything; returns the plan and the
+    /// message key.
+    fn plan(
+        &self,
+        candidate: Candidate,
+        header: &Header,
+        now: u64,
+    ) -> Result<(Plan, Secret32), Error> {
+        match candidate {
+            Candidate::Skipped(chain) => self.plan_skipped(chain, header.n, now),
+            Candidate::Current => {
+                let same_key = self.dhr.as_ref().is_some_and(|dhr| {
+                    bool::from(subtle::ConstantTimeEq::ct_eq(
+                        &dhr[..],
+                        &header.ratchet_key[..],
+                    ))
+                });
+                let (Some(ckr), Some(hkr), true) = (&self.ckr, &self.hkr, same_key) else {
+                    return Err(Error::Unauthentic);
+                };
+                if header.n < self.nr {
+                    let chain = self.skipped.chain_index(hkr).ok_or(Error::Replay)?;
+                    return self.plan_skipped(chain, header.n, now);
+                }
+                check_skip(self.nr, header.n)?;
+                let (skipped, mk, ckr) = walk_chain(ckr, self.nr, header.n)?;
+                Ok((
+                    Plan::Current {
+                        skipped,
+                        ckr,
+                        nr: header.n + 1,
+                    },
+                    mk,
+                ))
+            }
+            Candidate::Next => {
+                if self.dhr.is_some_and(|dhr| dhr == header.ratchet_key) {
+                    return Err(Error::Unauthentic);
+                }
+                let old_skipped = match &self.ckr {
+                    Some(ckr) => {
+                        check_skip(self.nr, header.pn)?;
+                        skip_chain(ckr, self.nr, header.pn)?
+                    }
+                    None => Vec::new(),
+                };
+                check_skip(0, header.n)?;
+                let dhs = self.dhs.as_ref().ok_or(Error::Unauthentic)?;
+                let (rk, ckr, nhkr) = kdf_rk(&self.rk, &dhs.dh(&header.ratchet_key)?)?;
+                let (skipped, mk, ckr) = walk_chain(&ckr, 0, header.n)?;
+                Ok((
+                    Plan::NewChain {
+                        old_skipped,
+                        dhr: header.ratchet_key,
+                        rk,
+                        nhkr,
+                        skipped,
+                        ckr,
+                        nr: header.n + 1,
+                    },
+                    mk,
+                ))
+            }
+        }
+    }
+
+    fn plan_skipped(&self, chain: usize, n: u32, now: u64) -> Result<(Plan, Secret32), Error> {
+        let (slot, mk) = self.skipped.find(chain, n, now).ok_or(Error::Replay)?;
+        Ok((Plan::Skipped { slot }, mk.clone()))
+    }
+
+    fn commit(&mut self, plan: Plan, now: u64) {
+        match plan {
+            Plan::Skipped { slot } => self.skipped.remove(slot),
+            Plan::Current { skipped, ckr, nr } => {
+                if let Some(hkr) = &self.hkr {
+                    let hkr = hkr.clone();
+                    self.skipped.insert(&hkr, skipped, now);
+                }
+                self.ckr = Some(ckr);
+                self.nr = nr;
+            }
+            Plan::NewChain {
+                old_skipped,
+                dhr,
+                rk,
+                nhkr,
+                skipped,
+                ckr,
+                nr,
+            } => {
+                if let Some(hkr) = &self.hkr {
+                    let hkr = hkr.clone();
+                    self.skipped.insert(&hkr, old_skipped, now);
+                }
+                let hkr = core::mem::replace(&mut self.nhkr, nhkr);
+                self.skipped.insert(&hkr, skipped, now);
+                self.hkr = Some(hkr);
+                self.dhr = Some(dhr);
+                self.rk = rk;
+                self.ckr = Some(ckr);
+                self.nr = nr;
+                self.send_step_pending = true;
+            }
+        }
+        self.skipped.purge(now);
+    }
+}
+
+/// An established (or, for the initiator, half-established) session with one peer.
+#[derive(Clone)]
+pub struct Session {
+    version: u8,
+    ad: [u8; AD_LEN],
+    setup_id: [u8; 32],
+    /// The initiator repeats the initial-message prefix until it first receives a message.
+    initial_prefix: Option<Vec<u8>>,
+    pq_reserve: Secret32,
+    ratchet: Ratchet,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("version", &self.version)
+            .field("setup_id", &crate::HexBytes(&self.setup_id))
+            .field("awaiting_reply", &self.initial_prefix.is_some())
+            .field("sent_in_chain", &self.ratchet.ns)
+            .field("received_in_chain", &self.ratchet.nr)
+            .field("skipped_keys", &self.ratchet.skipped.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// The initiator's session right after PQXDH (Signal's `RatchetInitAliceHE`, with the
+    /// sending step deferred to the first `encrypt`).
+    pub(crate) fn initiator(init: Initiated) -> Self {
+        let SetupKeys {
+            setup_id,
+            ad,
+            root,
+            initiator_header,
+            responder_header,
+            pq_reserve,
+        } = init.keys;
+        Self {
+            version: VERSION,
+            ad,
+            setup_id,
+            initial_prefix: Some(init.prefix),
+            pq_reserve,
+            ratchet: Ratchet {
+                dhs: None,
+                dhr: Some(init.responder_ratchet),
+                rk: root,
+                cks: None,
+                ckr: None,
+                hks: None,
+                hkr: None,
+                nhks: initiator_header,
+                nhkr: responder_header,
+                ns: 0,
+                nr: 0,
+                pn: 0,
+                send_step_pending: true,
+                skipped: SkippedKeys::default(),
+            },
+        }
+    }
+
+    /// The responder's session (Signal's `RatchetInitBobHE`): its signed prekey is its first
+    /// ratchet key.
+    pub(crate) fn responder(keys: SetupKeys, signed_prekey: X25519Pair) -> Self {
+        Self {
+            version: VERSION,
+            ad: keys.ad,
+            setup_id: keys.setup_id,
+            initial_prefix: None,
+            pq_reserve: keys.pq_reserve,
+            ratchet: Ratchet {
+                dhs: Some(signed_prekey),
+                dhr: None,
+                rk: keys.root,
+                cks: None,
+                ckr: None,
+                hks: None,
+                hkr: None,
+                nhks: keys.responder_header,
+                nhkr: keys.initiator_header,
+                ns: 0,
+                nr: 0,
+                pn: 0,
+                send_step_pending: false,
+                skipped: SkippedKeys::default(),
+            },
+        }
+    }
+
+    /// `SHA-256` of the initial-message prefix that set this session up.
+    pub fn setup_id(&self) -> &[u8; 32] {
+        &self.setup_id
+    }
+
+    /// Whether the initiator still waits for the first message from its peer (and so prefixes
+    /// every message with the PQXDH initial-message prefix).
+    pub fn awaiting_reply(&self) -> bool {
+        self.initial_prefix.is_some()
+    }
+
+    /// Encrypts one message. Draws, in order: a new ratchet private key (32 bytes) if a DH
+    /// ratchet step is due, then `r` (24 bytes).
+    ///
+    /// The caller must persist the session state before releasing the returned bytes: a state
+    /// restored from before this call would reuse this message key (with a fresh `r`, so no
+    /// (key, nonce) repeats, but the peer would see two messages with one counter).
+    pub fn encrypt<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        message: &Outgoing<'_>,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<Vec<u8>, Error> {
+        if message.payload.len() > MAX_PAYLOAD_LEN {
+            return Err(Error::Malformed);
+        }
+        let payload_len = u32::try_from(message.payload.len()).map_err(|_| Error::Malformed)?;
+        let ratchet = &self.ratchet;
+        let step = if ratchet.send_step_pending {
+            Some(ratchet.stage_send_step(rng)?)
+        } else {
+            None
+        };
+        let (ck, hk, ratchet_key, pn, n) = match &step {
+            Some(step) => (&step.cks, &ratchet.nhks, step.dhs.public(), ratchet.ns, 0),
+            None => match (&ratchet.cks, &ratchet.hks, &ratchet.dhs) {
+                (Some(cks), Some(hks), Some(dhs)) => {
+                    (cks, hks, dhs.public(), ratchet.pn, ratchet.ns)
+                }
+                _ => return Err(Error::CorruptState),
+            },
+        };
+        if n >= MAX_CHAIN_MESSAGES {
+            return Err(Error::TooManySkipped);
+        }
+        let mut r = [0u8; RANDOM_LEN];
+        rng.fill_bytes(&mut r);
+        let (mk, ck_next) = kdf_ck(ck)?;
+
+        let body_len = padded_len(BODY_PREAMBLE_LEN + message.payload.len());
+        let prefix: &[u8] = self.initial_prefix.as_deref().unwrap_or_default();
+        let mut out =
+            Vec::with_capacity(prefix.len() + CLEAR_LEN + MIN_HEADER_CT_LEN + body_len + TAG_LEN);
+        out.extend_from_slice(prefix);
+        let start = out.len();
+        out.push(VERSION);
+        out.push(RATCHET_TYPE);
+        out.extend_from_slice(&r);
+        out.push(MIN_HEADER_CT_LEN as u8);
+
+        let header_key = derive_aead(hk, labels::HEADER, &r)?;
+        out.extend_from_slice(&encode_header(ratchet_key, pn, n));
+        let (sealed, header) = out.split_at_mut(start + CLEAR_LEN);
+        let aad = Aad::new(&self.ad, sealed.get(start..).unwrap_or_default())?;
+        let tag = suite::aes256gcm_seal_in_place(
+            &header_key.key,
+            &header_key.nonce,
+            aad.as_slice(),
+            header,
+        )?;
+        out.extend_from_slice(&tag);
+
+        let body_start = out.len();
+        let meta = BodyMeta {
+            content_type: message.content_type,
+            sent_at: now,
+            ttl: message.ttl,
+            payload_len,
+        };
+        out.extend_from_slice(&meta.to_bytes());
+        out.extend_from_slice(message.payload);
+        out.resize(body_start + body_len, 0);
+        let body_key = derive_aead(&mk, labels::BODY, &r)?;
+        let (sealed, body) = out.split_at_mut(body_start);
+        let aad = Aad::new(&self.ad, sealed.get(start..).unwrap_or_default())?;
+        let tag =
+            suite::aes256gcm_seal_in_place(&body_key.key, &body_key.nonce, aad.as_slice(), body)?;
+        out.extend_from_slice(&tag);
+
+        let ratchet = &mut self.ratchet;
+        if let Some(step) = step {
+            ratchet.pn = ratchet.ns;
+            ratchet.hks = Some(core::mem::replace(&mut ratchet.nhks, step.nhks));
+            ratchet.dhs = Some(step.dhs);
+            ratchet.rk = step.rk;
+            ratchet.send_step_pending = false;
+        }
+        ratchet.cks = Some(ck_next);
+        ratchet.ns = n + 1;
+        Ok(out)
+    }
+
+    /// Decrypts a message in place; the payload borrows `message`. Accepts a ratchet message,
+    /// or an initial message whose prefix set up this session. On any error but
+    /// [`Error::Expired`] the session is unchanged and `message` holds no plaintext.
+    pub fn decrypt_in_place<'b>(
+        &mut self,
+        message: &'b mut [u8],
+        now: u64,
+    ) -> Result<Received<'b>, Error> {
+        let message = self.strip_own_prefix(message)?;
+        let frame = Frame::parse(message, self.version)?;
+        let (head, body_ct) = message.split_at_mut(frame.body_start);
+        let (clear, header_ct) = head.split_at(CLEAR_LEN);
+        let (candidate, header) = self
+            .ratchet
+            .trial_decrypt(&self.ad, clear, &frame.r, header_ct)?;
+        let (plan, mk) = self.ratchet.plan(candidate, &header, now)?;
+
+        let body_key = derive_aead(&mk, labels::BODY, &frame.r)?;
+        let aad = Aad::new(&self.ad, head)?;
+        let split = body_ct.len().checked_sub(TAG_LEN).ok_or(Error::Malformed)?;
+        let (body, tag) = body_ct.split_at_mut(split);
+        let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| Error::Malformed)?;
+        suite::aes256gcm_open_in_place(&body_key.key, &body_key.nonce, aad.as_slice(), body, tag)?;
+        let Some(meta) = BodyMeta::parse(body) else {
+            zeroize::Zeroize::zeroize(body);
+            return Err(Error::Malformed);
+        };
+
+        self.ratchet.commit(plan, now);
+        self.initial_prefix = None;
+        if meta.is_expired(now) {
+            zeroize::Zeroize::zeroize(body);
+            return Err(Error::Expired);
+        }
+        let body: &'b [u8] = body;
+        let end = BODY_PREAMBLE_LEN + meta.payload_len as usize;
+        Ok(Received {
+            content_type: meta.content_type,
+            sent_at: meta.sent_at,
+            ttl: meta.ttl,
+            expires_at: meta.expires_at(),
+            payload: body.get(BODY_PREAMBLE_LEN..end).unwrap_or_default(),
+        })
+    }
+
+    /// Decrypts a message into an owned payload (one copy of the input).
+    pub fn decrypt(&mut self, message: &[u8], now: u64) -> Result<Message, Error> {
+        let mut buf = Zeroizing::new(message.to_vec());
+        let received = self.decrypt_in_place(&mut buf, now)?;
+        Ok(Message {
+            content_type: received.content_type,
+            sent_at: received.sent_at,
+            ttl: received.ttl,
+            expires_at: received.expires_at,
+            payload: Zeroizing::new(received.payload.to_vec()),
+        })
+    }
+
+    /// For an initial message, checks that its prefix is the one that set this session up and
+    /// returns the ratchet message after it.
+    fn strip_own_prefix<'b>(&self, message: &'b mut [u8]) -> Result<&'b mut [u8], Error> {
+        if message.get(1) != Some(&INITIAL_TYPE) {
+            return Ok(message);
+        }
+        let (_, len) = InitialPrefix::decode(message)?;
+        let (prefix, rest) = message.split_at_mut(len);
+        if suite::sha256(&[prefix]) != self.setup_id {
+            return Err(Error::Unauthentic);
+        }
+        Ok(rest)
+    }
+
+    /// The canonical state blob, with every secret (docs/PROTOCOL.md, "Session state").
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(512));
+        self.write(&mut out);
+        out
+    }
+
+    /// Restores a blob made by [`Session::to_bytes`]; anything else is
+    /// [`Error::CorruptState`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(bytes);
+        let session = Self::read(&mut r).map_err(|_| Error::CorruptState)?;
+        r.finish().map_err(|_| Error::CorruptState)?;
+        Ok(session)
+    }
+
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        let rt = &self.ratchet;
+        out.put_u8(crate::STATE_VERSION);
+        out.put_u8(crate::SESSION_STATE_TYPE);
+        out.put_u8(self.version);
+        out.put(&self.ad);
+        out.put(&self.setup_id);
+        match &self.initial_prefix {
+            Some(prefix) => {
+                out.put_flag(true);
+                out.put_u16(prefix.len() as u16);
+                out.put(prefix);
+            }
+            None => out.put_flag(false),
+        }
+        out.put(self.pq_reserve.expose());
+        match &rt.dhs {
+            Some(pair) => {
+                out.put_flag(true);
+                out.put(pair.private().expose());
+            }
+            None => out.put_flag(false),
+        }
+        out.put_option(rt.dhr.as_ref().map(|k| &k[..]));
+        out.put(rt.rk.expose());
+        for key in [&rt.cks, &rt.ckr, &rt.hks, &rt.hkr] {
+            out.put_option(key.as_ref().map(|k| &k.expose()[..]));
+        }
+        out.put(rt.nhks.expose());
+        out.put(rt.nhkr.expose());
+        out.put_u32(rt.ns);
+        out.put_u32(rt.nr);
+        out.put_u32(rt.pn);
+        out.put_flag(rt.send_step_pending);
+        let chains = rt.skipped.chains();
+        out.put_u8(chains.len() as u8);
+        for chain in chains {
+            out.put(chain.header_key.expose());
+            out.put_u16(chain.keys.len() as u16);
+            for key in &chain.keys {
+                out.put_u32(key.n);
+                out.put(key.mk.expose());
+                out.put_u64(key.stored_at);
+            }
+        }
+    }
+
+    pub(crate) fn read(r: &mut Reader<'_>) -> Decoded<Self> {
+        let secret = |r: &mut Reader<'_>| r.array().map(Secret32::new);
+        let opt_secret = |r: &mut Reader<'_>| -> Decoded<Option<Secret32>> {
+            Ok(r.option_array()?.map(Secret32::new))
+        };
+        if r.u8()? != crate::STATE_VERSION || r.u8()? != crate::SESSION_STATE_TYPE {
+            return Err(DecodeError);
+        }
+        let version = r.u8()?;
+        if version != VERSION {
+            return Err(DecodeError);
+        }
+        let ad = r.array()?;
+        let setup_id = r.array()?;
+        let initial_prefix = if r.flag()? {
+            let len = usize::from(r.u16()?);
+            let prefix = r.bytes(len)?;
+            let (_, parsed_len) = InitialPrefix::decode(prefix).map_err(|_| DecodeError)?;
+            if parsed_len != len || suite::sha256(&[prefix]) != setup_id {
+                return Err(DecodeError);
+            }
+            Some(prefix.to_vec())
+        } else {
+            None
+        };
+        let pq_reserve = secret(r)?;
+        let dhs = match opt_secret(r)? {
+            Some(private) => Some(X25519Pair::from_private(private).map_err(|_| DecodeError)?),
+            None => None,
+        };
+        let dhr = r.option_array()?;
+        let rk = secret(r)?;
+        let cks = opt_secret(r)?;
+        let ckr = opt_secret(r)?;
+        let hks = opt_secret(r)?;
+        let hkr = opt_secret(r)?;
+        let nhks = secret(r)?;
+        let nhkr = secret(r)?;
+        let ns = r.u32()?;
+        let nr = r.u32()?;
+        let pn = r.u32()?;
+        let send_step_pending = r.flag()?;
+        let chain_count = usize::from(r.u8()?);
+        if chain_count > crate::skipped::MAX_SKIPPED_CHAINS {
+            return Err(DecodeError);
+        }
+        let mut chains = std::collections::VecDeque::with_capacity(chain_count);
+        for _ in 0..chain_count {
+            let header_key = secret(r)?;
+            let count = r.count_u16(crate::skipped::MAX_SKIPPED_KEYS)?;
+            let mut keys = std::collections::VecDeque::with_capacity(count);
+            for _ in 0..count {
+                keys.push_back(SkippedKey {
+                    n: r.u32()?,
+                    mk: secret(r)?,
+                    stored_at: r.u64()?,
+                });
+            }
+            chains.push_back(SkippedChain { header_key, keys });
+        }
+        let skipped = SkippedKeys::from_chains(chains).ok_or(DecodeError)?;
+        // Invariants every reachable state keeps: a sending chain exists unless a step is due
+        // (which needs the peer's key); a receiving chain has its header key and peer key.
+        let sending_ok = if send_step_pending {
+            dhr.is_some()
+        } else {
+            cks.is_some() && hks.is_some() && dhs.is_some()
+                || (cks.is_none() && hks.is_none() && dhr.is_none())
+        };
+        let receiving_ok = ckr.is_some() == hkr.is_some() && (ckr.is_none() || dhr.is_some());
+        if !sending_ok || !receiving_ok || ns > MAX_CHAIN_MESSAGES || nr > MAX_CHAIN_MESSAGES {
+            return Err(DecodeError);
+        }
+        Ok(Self {
+            version,
+            ad,
+            setup_id,
+            initial_prefix,
+            pq_reserve,
+            ratchet: Ratchet {
+                dhs,
+                dhr,
+                rk,
+                cks,
+                ckr,
+                hks,
+                hkr,
+                nhks,
+                nhkr,
+                ns,
+                nr,
+                pn,
+                send_step_pending,
+                skipped,
+            },
+        })
+    }
+}

@@ -1,0 +1,308 @@
+//! Suite v1: every primitive the protocol uses, and the only place that calls a primitive crate.
+//!
+//! Backends (measured, DESIGN section 7): AES-256-GCM and X25519 from aws-lc-rs, Ed25519 from
+//! ed25519-dalek (`verify_strict`), ML-KEM-768 from libcrux-ml-kem, HKDF/HMAC/SHA-256 from
+//! RustCrypto. With the `hazmat` feature these functions are public, so vectors, fuzzing and
+//! benchmarks exercise exactly the calls the protocol makes.
+//!
+//! Every failure is the opaque [`CryptoError`]: callers map it to the protocol's error classes.
+
+use aws_lc_rs::{aead, agreement};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use hmac::{KeyInit, Mac};
+use sha2::Digest;
+use zeroize::Zeroizing;
+
+/// AES-256-GCM key length.
+pub const AEAD_KEY_LEN: usize = 32;
+/// AES-256-GCM nonce length (96 bits; no other length is used).
+pub const AEAD_NONCE_LEN: usize = 12;
+/// AES-256-GCM tag length.
+pub const AEAD_TAG_LEN: usize = 16;
+/// X25519 public and private key length.
+pub const X25519_LEN: usize = 32;
+/// Ed25519 public key and seed length.
+pub const ED25519_KEY_LEN: usize = 32;
+/// Ed25519 signature length.
+pub const ED25519_SIG_LEN: usize = 64;
+/// SHA-256 and HMAC-SHA-256 output length.
+pub const HASH_LEN: usize = 32;
+/// Largest HKDF-SHA-256 output (255 blocks).
+pub const HKDF_MAX_OUTPUT: usize = 255 * HASH_LEN;
+/// ML-KEM-768 encapsulation (public) key length.
+pub const MLKEM_PUBLIC_KEY_LEN: usize = 1184;
+/// ML-KEM-768 expanded decapsulation (private) key length.
+pub const MLKEM_PRIVATE_KEY_LEN: usize = 2400;
+/// ML-KEM-768 ciphertext length.
+pub const MLKEM_CIPHERTEXT_LEN: usize = 1088;
+/// ML-KEM-768 key-generation seed `d‖z` length.
+pub const MLKEM_SEED_LEN: usize = 64;
+/// ML-KEM-768 encapsulation randomness `m` length.
+pub const MLKEM_ENCAPS_SEED_LEN: usize = 32;
+/// ML-KEM shared secret length.
+pub const MLKEM_SHARED_SECRET_LEN: usize = 32;
+
+/// A primitive refused its input (bad tag, low-order point, bad signature, invalid key, bad
+/// length). Deliberately carries no detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CryptoError;
+
+impl core::fmt::Display for CryptoError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("cryptographic operation failed")
+    }
+}
+
+impl std::error::Error for CryptoError {}
+
+/// An ML-KEM-768 ciphertext and its shared secret.
+pub type Encapsulated = (
+    Box<[u8; MLKEM_CIPHERTEXT_LEN]>,
+    Zeroizing<[u8; MLKEM_SHARED_SECRET_LEN]>,
+);
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+type HkdfSha256 = hkdf::Hkdf<sha2::Sha256>;
+
+fn aead_key(key: &[u8; AEAD_KEY_LEN]) -> Result<aead::LessSafeKey, CryptoError> {
+    let unbound = aead::UnboundKey::new(&aead::AES_256_GCM, key).map_err(|_| CryptoError)?;
+    Ok(aead::LessSafeKey::new(unbound))
+}
+
+/// AES-256-GCM: encrypts `in_out` in place and returns the tag.
+pub fn aes256gcm_seal_in_place(
+    key: &[u8; AEAD_KEY_LEN],
+    nonce: &[u8; AEAD_NONCE_LEN],
+    aad: &[u8],
+    in_out: &mut [u8],
+) -> Result<[u8; AEAD_TAG_LEN], CryptoError> {
+    let key = aead_key(key)?;
+    let nonce = aead::Nonce::assume_unique_for_key(*nonce);
+    let tag = key
+        .seal_in_place_separate_tag(nonce, aead::Aad::from(aad), in_out)
+        .map_err(|_| CryptoError)?;
+    let mut out = [0u8; AEAD_TAG_LEN];
+    out.copy_from_slice(tag.as_ref());
+    Ok(out)
+}
+
+/// AES-256-GCM: checks `tag` and decrypts `in_out` in place. On failure `in_out` is zeroed, so
+/// no unauthenticated plaintext is ever left in the caller's buffer.
+pub fn aes256gcm_open_in_place(
+    key: &[u8; AEAD_KEY_LEN],
+    nonce: &[u8; AEAD_NONCE_LEN],
+    aad: &[u8],
+    in_out: &mut [u8],
+    tag: &[u8; AEAD_TAG_LEN],
+) -> Result<(), CryptoError> {
+    let result = aead_key(key).and_then(|key| {
+        let nonce = aead::Nonce::assume_unique_for_key(*nonce);
+        key.open_in_place_separate_tag(nonce, aead::Aad::from(aad), tag.as_slice(), in_out)
+            .map(|_| ())
+            .map_err(|_| CryptoError)
+    });
+    if result.is_err() {
+        zeroize::Zeroize::zeroize(in_out);
+    }
+    result
+}
+
+/// AES-256-GCM seal returning `ciphertext ‖ tag`.
+pub fn aes256gcm_seal(
+    key: &[u8; AEAD_KEY_LEN],
+    nonce: &[u8; AEAD_NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let mut out = Vec::with_capacity(plaintext.len() + AEAD_TAG_LEN);
+    out.extend_from_slice(plaintext);
+    let tag = aes256gcm_seal_in_place(key, nonce, aad, &mut out)?;
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// AES-256-GCM open of `ciphertext ‖ tag`; the plaintext is returned only if the tag verifies.
+pub fn aes256gcm_open(
+    key: &[u8; AEAD_KEY_LEN],
+    nonce: &[u8; AEAD_NONCE_LEN],
+    aad: &[u8],
+    ciphertext_and_tag: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let split = ciphertext_and_tag
+        .len()
+        .checked_sub(AEAD_TAG_LEN)
+        .ok_or(CryptoError)?;
+    let (ct, tag) = ciphertext_and_tag.split_at(split);
+    let tag: &[u8; AEAD_TAG_LEN] = tag.try_into().map_err(|_| CryptoError)?;
+    let mut out = Zeroizing::new(ct.to_vec());
+    aes256gcm_open_in_place(key, nonce, aad, &mut out, tag)?;
+    Ok(out)
+}
+
+fn x25519_private(private: &[u8; X25519_LEN]) -> Result<agreement::PrivateKey, CryptoError> {
+    agreement::PrivateKey::from_private_key(&agreement::X25519, private).map_err(|_| CryptoError)
+}
+
+/// X25519 public key of a private key (RFC 7748 clamping applies).
+pub fn x25519_public_key(private: &[u8; X25519_LEN]) -> Result<[u8; X25519_LEN], CryptoError> {
+    let public = x25519_private(private)?
+        .compute_public_key()
+        .map_err(|_| CryptoError)?;
+    public.as_ref().try_into().map_err(|_| CryptoError)
+}
+
+/// X25519 Diffie-Hellman. Refuses low-order peer keys (an error, never an all-zero secret).
+pub fn x25519(
+    private: &[u8; X25519_LEN],
+    peer_public: &[u8; X25519_LEN],
+) -> Result<Zeroizing<[u8; X25519_LEN]>, CryptoError> {
+    let private = x25519_private(private)?;
+    let peer = agreement::UnparsedPublicKey::new(&agreement::X25519, peer_public);
+    agreement::agree(&private, peer, CryptoError, |secret| {
+        let mut out = Zeroizing::new([0u8; X25519_LEN]);
+        if secret.len() != X25519_LEN {
+            return Err(CryptoError);
+        }
+        out.copy_from_slice(secret);
+        Ok(out)
+    })
+}
+
+/// HKDF-SHA-256 Extract.
+pub fn hkdf_extract(salt: &[u8], ikm: &[u8]) -> Zeroizing<[u8; HASH_LEN]> {
+    let (prk, _) = HkdfSha256::extract(Some(salt), ikm);
+    let mut out = Zeroizing::new([0u8; HASH_LEN]);
+    out.copy_from_slice(&prk);
+    out
+}
+
+/// HKDF-SHA-256 Expand of `prk` (at least 32 bytes) with `info` into `okm` (at most 8160 bytes).
+pub fn hkdf_expand(prk: &[u8], info: &[u8], okm: &mut [u8]) -> Result<(), CryptoError> {
+    hkdf_expand_parts(prk, &[info], okm)
+}
+
+/// HKDF-Expand with `info` given as the concatenation of `info_parts` (no copy made).
+pub(crate) fn hkdf_expand_parts(
+    prk: &[u8],
+    info_parts: &[&[u8]],
+    okm: &mut [u8],
+) -> Result<(), CryptoError> {
+    let hkdf = HkdfSha256::from_prk(prk).map_err(|_| CryptoError)?;
+    hkdf.expand_multi_info(info_parts, okm)
+        .map_err(|_| CryptoError)
+}
+
+/// HMAC-SHA-256.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> Result<Zeroizing<[u8; HASH_LEN]>, CryptoError> {
+    let mut mac = HmacSha256::new_from_slice(key).map_err(|_| CryptoError)?;
+    mac.update(message);
+    let mut out = Zeroizing::new([0u8; HASH_LEN]);
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    Ok(out)
+}
+
+/// Two HMAC-SHA-256 values under one key with a single key setup: the chain-key step.
+pub(crate) fn hmac_sha256_pair(
+    key: &[u8],
+    first: &[u8],
+    second: &[u8],
+) -> Result<[Zeroizing<[u8; HASH_LEN]>; 2], CryptoError> {
+    let keyed = HmacSha256::new_from_slice(key).map_err(|_| CryptoError)?;
+    let mut a = keyed.clone();
+    a.update(first);
+    let mut b = keyed;
+    b.update(second);
+    let mut out_a = Zeroizing::new([0u8; HASH_LEN]);
+    out_a.copy_from_slice(&a.finalize().into_bytes());
+    let mut out_b = Zeroizing::new([0u8; HASH_LEN]);
+    out_b.copy_from_slice(&b.finalize().into_bytes());
+    Ok([out_a, out_b])
+}
+
+/// SHA-256 of the concatenation of `parts`.
+pub fn sha256(parts: &[&[u8]]) -> [u8; HASH_LEN] {
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+/// Ed25519 public key of a 32-byte seed.
+pub fn ed25519_public_key(seed: &[u8; ED25519_KEY_LEN]) -> [u8; ED25519_KEY_LEN] {
+    SigningKey::from_bytes(seed).verifying_key().to_bytes()
+}
+
+/// Ed25519 signature (RFC 8032, deterministic).
+pub fn ed25519_sign(seed: &[u8; ED25519_KEY_LEN], message: &[u8]) -> [u8; ED25519_SIG_LEN] {
+    SigningKey::from_bytes(seed).sign(message).to_bytes()
+}
+
+/// Ed25519 strict verification: refuses non-canonical encodings, small-order keys and
+/// malleable signatures (ed25519-dalek `verify_strict`).
+pub fn ed25519_verify(
+    public: &[u8; ED25519_KEY_LEN],
+    message: &[u8],
+    signature: &[u8; ED25519_SIG_LEN],
+) -> Result<(), CryptoError> {
+    let key = VerifyingKey::from_bytes(public).map_err(|_| CryptoError)?;
+    let signature = Signature::from_bytes(signature);
+    key.verify_strict(message, &signature)
+        .map_err(|_| CryptoError)
+}
+
+/// ML-KEM-768 key pair from the 64-byte seed `d‖z` (FIPS 203 ML-KEM.KeyGen_internal).
+pub fn mlkem768_generate(
+    seed: &[u8; MLKEM_SEED_LEN],
+) -> (
+    Box<[u8; MLKEM_PUBLIC_KEY_LEN]>,
+    Box<Zeroizing<[u8; MLKEM_PRIVATE_KEY_LEN]>>,
+) {
+    let (private, public) = libcrux_ml_kem::mlkem768::generate_key_pair(*seed).into_parts();
+    // libcrux key types do not zeroize: move the bytes out at once into a zeroizing box.
+    let private = Box::new(Zeroizing::new(<[u8; MLKEM_PRIVATE_KEY_LEN]>::from(private)));
+    (Box::new(*public.as_slice()), private)
+}
+
+/// ML-KEM-768 encapsulation to a validated public key with randomness `m`
+/// (FIPS 203 ML-KEM.Encaps_internal). Refuses a key that fails the modulus check.
+pub fn mlkem768_encapsulate(
+    public: &[u8; MLKEM_PUBLIC_KEY_LEN],
+    m: &[u8; MLKEM_ENCAPS_SEED_LEN],
+) -> Result<Encapsulated, CryptoError> {
+    let key = libcrux_ml_kem::mlkem768::MlKem768PublicKey::from(public);
+    if !libcrux_ml_kem::mlkem768::validate_public_key(&key) {
+        return Err(CryptoError);
+    }
+    let (ct, ss) = libcrux_ml_kem::mlkem768::encapsulate(&key, *m);
+    Ok((Box::new(*ct.as_slice()), Zeroizing::new(ss)))
+}
+
+/// ML-KEM-768 decapsulation (implicit rejection: a bad ciphertext yields a pseudorandom secret).
+pub fn mlkem768_decapsulate(
+    private: &[u8; MLKEM_PRIVATE_KEY_LEN],
+    ciphertext: &[u8; MLKEM_CIPHERTEXT_LEN],
+) -> Zeroizing<[u8; MLKEM_SHARED_SECRET_LEN]> {
+    let key = libcrux_ml_kem::mlkem768::MlKem768PrivateKey::from(private);
+    let ct = libcrux_ml_kem::mlkem768::MlKem768Ciphertext::from(ciphertext);
+    let shared = Zeroizing::new(libcrux_ml_kem::mlkem768::decapsulate(&key, &ct));
+    // libcrux key types do not zeroize: take the copy back and scrub it.
+    drop(Zeroizing::new(<[u8; MLKEM_PRIVATE_KEY_LEN]>::from(key)));
+    shared
+}
+
+/// FIPS 203 encapsulation-key check (modulus check).
+pub fn mlkem768_validate_public_key(public: &[u8; MLKEM_PUBLIC_KEY_LEN]) -> bool {
+    let key = libcrux_ml_kem::mlkem768::MlKem768PublicKey::from(public);
+    libcrux_ml_kem::mlkem768::validate_public_key(&key)
+}
+
+/// FIPS 203 decapsulation-key check (hash check), given a ciphertext of the right length.
+pub fn mlkem768_validate_private_key(
+    private: &[u8; MLKEM_PRIVATE_KEY_LEN],
+    ciphertext: &[u8; MLKEM_CIPHERTEXT_LEN],
+) -> bool {
+    let key = libcrux_ml_kem::mlkem768::MlKem768PrivateKey::from(private);
+    let ct = libcrux_ml_kem::mlkem768::MlKem768Ciphertext::from(ciphertext);
+    libcrux_ml_kem::mlkem768::validate_private_key(&key, &ct)
+}

@@ -1,0 +1,1 @@
+//! The interaction model (placeholder until written below).
