@@ -308,6 +308,11 @@ impl Device {
         setup_id: [u8; 32],
         now: u64,
     ) -> Result<Message, Error> {
+        // Exactly one prefix, then a ratchet message: a second prefix would make a second
+        // encoding of the same message.
+        if message.get(prefix_len + 1) != Some(&RATCHET_TYPE) {
+            return Err(Error::Malformed);
+        }
         let own = self.identity.public();
         if prefix.responder_signing != *own.signing_key() || prefix.responder_dh != *own.dh_key() {
             return Err(Error::Unauthentic);

@@ -732,9 +732,45 @@ impl Session {
         message: &'b mut [u8],
         now: u64,
     ) -> Result<Received<'b>, Error> {
-        let message = self.strip_own_prefix(message)?;
-        let frame = Frame::parse(message, self.version)?;
-        let (head, body_ct) = message.split_at_mut(frame.body_start);
+        let (meta, payload) = self.open(message, now)?;
+        let message: &'b [u8] = message;
+        Ok(Received {
+            content_type: meta.content_type,
+            sent_at: meta.sent_at,
+            ttl: meta.ttl,
+            expires_at: meta.expires_at(),
+            payload: message.get(payload).unwrap_or_default(),
+        })
+    }
+
+    /// Decrypts a message into an owned payload: one copy of the input, decrypted in place,
+    /// then the payload moved to the front.
+    pub fn decrypt(&mut self, message: &[u8], now: u64) -> Result<Message, Error> {
+        let mut buf = Zeroizing::new(message.to_vec());
+        let (meta, payload) = self.open(&mut buf, now)?;
+        let len = payload.len();
+        buf.copy_within(payload, 0);
+        buf.truncate(len);
+        Ok(Message {
+            content_type: meta.content_type,
+            sent_at: meta.sent_at,
+            ttl: meta.ttl,
+            expires_at: meta.expires_at(),
+            payload: buf,
+        })
+    }
+
+    /// Authenticates and decrypts `message` in place and commits; returns the body metadata
+    /// and where the payload lies in `message`.
+    fn open(
+        &mut self,
+        message: &mut [u8],
+        now: u64,
+    ) -> Result<(BodyMeta, core::ops::Range<usize>), Error> {
+        let offset = self.own_prefix_len(message)?;
+        let ratchet_message = message.get_mut(offset..).ok_or(Error::Malformed)?;
+        let frame = Frame::parse(ratchet_message, self.version)?;
+        let (head, body_ct) = ratchet_message.split_at_mut(frame.body_start);
         let (clear, header_ct) = head.split_at(CLEAR_LEN);
         let (candidate, header) = self
             .ratchet
@@ -758,42 +794,21 @@ impl Session {
             zeroize::Zeroize::zeroize(body);
             return Err(Error::Expired);
         }
-        let body: &'b [u8] = body;
-        let end = BODY_PREAMBLE_LEN + meta.payload_len as usize;
-        Ok(Received {
-            content_type: meta.content_type,
-            sent_at: meta.sent_at,
-            ttl: meta.ttl,
-            expires_at: meta.expires_at(),
-            payload: body.get(BODY_PREAMBLE_LEN..end).unwrap_or_default(),
-        })
-    }
-
-    /// Decrypts a message into an owned payload (one copy of the input).
-    pub fn decrypt(&mut self, message: &[u8], now: u64) -> Result<Message, Error> {
-        let mut buf = Zeroizing::new(message.to_vec());
-        let received = self.decrypt_in_place(&mut buf, now)?;
-        Ok(Message {
-            content_type: received.content_type,
-            sent_at: received.sent_at,
-            ttl: received.ttl,
-            expires_at: received.expires_at,
-            payload: Zeroizing::new(received.payload.to_vec()),
-        })
+        let start = offset + frame.body_start + BODY_PREAMBLE_LEN;
+        Ok((meta, start..start + meta.payload_len as usize))
     }
 
     /// For an initial message, checks that its prefix is the one that set this session up and
-    /// returns the ratchet message after it.
-    fn strip_own_prefix<'b>(&self, message: &'b mut [u8]) -> Result<&'b mut [u8], Error> {
+    /// returns its length (the ratchet message follows); 0 for a ratchet message.
+    fn own_prefix_len(&self, message: &[u8]) -> Result<usize, Error> {
         if message.get(1) != Some(&INITIAL_TYPE) {
-            return Ok(message);
+            return Ok(0);
         }
         let (_, len) = InitialPrefix::decode(message)?;
-        let (prefix, rest) = message.split_at_mut(len);
-        if suite::sha256(&[prefix]) != self.setup_id {
+        if suite::sha256(&[message.get(..len).unwrap_or_default()]) != self.setup_id {
             return Err(Error::Unauthentic);
         }
-        Ok(rest)
+        Ok(len)
     }
 
     /// The canonical state blob, with every secret (docs/PROTOCOL.md, "Session state").

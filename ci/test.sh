@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test run, in the order of DESIGN section 6: format, lints, the part scripts (each
+# prints its own table), then the workspace's tests last, so the output ends with cargo's own
+# summary lines. CI runs exactly this through .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, all features, warnings denied)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+# Part scripts, added by the issues that create them; each installs what it needs itself.
+for part in vectors fuzz benches; do
+  if [ -x "ci/$part.sh" ]; then
+    step "ci/$part.sh"
+    case "$part" in
+      fuzz) ci/fuzz.sh "${FUZZ_SECONDS:-15}" ;;
+      benches) ci/benches.sh ;;
+      *) "ci/$part.sh" ;;
+    esac
+  fi
+done
+
+step "cargo test (workspace, all features)"
+cargo test --workspace --all-features
