@@ -254,7 +254,7 @@ impl Device {
         }
         let initiated = pqxdh::initiate(&self.identity, bundle, rng)?;
         self.sessions
-            .insert(peer.clone(), Session::initiator(initiated));
+            .insert(peer.clone(), Session::initiator(initiated)?);
         Ok(())
     }
 
@@ -347,7 +347,7 @@ impl Device {
         if keys.setup_id != setup_id {
             return Err(Error::Unauthentic);
         }
-        let mut session = Session::responder(keys, signed_prekey.pair.clone());
+        let mut session = Session::responder(keys, signed_prekey.pair.clone())?;
         let first = message.get(prefix_len..).unwrap_or_default();
         let result = session.decrypt(first, now);
         if let Err(e) = &result

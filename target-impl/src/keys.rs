@@ -40,6 +40,42 @@ impl fmt::Debug for Secret32 {
     }
 }
 
+/// A header key with its HKDF key schedule precomputed (it is expanded once per message).
+#[derive(Clone)]
+pub(crate) struct HeaderKey {
+    secret: Secret32,
+    expand: suite::ExpandKey,
+}
+
+impl HeaderKey {
+    pub(crate) fn new(secret: Secret32) -> Result<Self, suite::CryptoError> {
+        let expand = suite::ExpandKey::new(secret.expose())?;
+        Ok(Self { secret, expand })
+    }
+
+    pub(crate) fn expose(&self) -> &[u8; 32] {
+        self.secret.expose()
+    }
+
+    pub(crate) fn ct_eq(&self, other: &Self) -> bool {
+        self.secret.ct_eq(&other.secret)
+    }
+
+    pub(crate) fn expand(
+        &self,
+        info_parts: &[&[u8]],
+        okm: &mut [u8],
+    ) -> Result<(), suite::CryptoError> {
+        self.expand.expand(info_parts, okm)
+    }
+}
+
+impl fmt::Debug for HeaderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HeaderKey(..)")
+    }
+}
+
 /// An X25519 key pair whose private key is 32 bytes drawn from the injected RNG.
 #[derive(Clone)]
 pub(crate) struct X25519Pair {

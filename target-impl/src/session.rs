@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 
 use crate::body::{BODY_PREAMBLE_LEN, BodyMeta, MAX_PAYLOAD_LEN, is_padded_len, padded_len};
 use crate::codec::{DecodeError, Decoded, Reader, Writer};
-use crate::keys::{Secret32, X25519Pair};
+use crate::keys::{HeaderKey, Secret32, X25519Pair};
 use crate::pqxdh::{AD_LEN, INITIAL_TYPE, InitialPrefix, Initiated, SetupKeys};
 use crate::skipped::{MAX_SKIP, SkippedChain, SkippedKey, SkippedKeys, SkippedSlot};
 use crate::{Error, VERSION, labels, suite};
@@ -28,7 +28,7 @@ use crate::{Error, VERSION, labels, suite};
 /// Message type byte of a ratchet message.
 pub const RATCHET_TYPE: u8 = 0x03;
 /// Length of the per-message random value `r`, sent in clear.
-pub const RANDOM_LEN: usize = 24;
+pub const RANDOM_LEN: usize = 16;
 /// Most bytes of the header's authenticated extension field (version 1 sends none).
 pub const MAX_HEADER_EXT_LEN: usize = 64;
 /// Most messages in one sending or receiving chain.
@@ -118,10 +118,15 @@ struct AeadKey {
     nonce: [u8; suite::AEAD_NONCE_LEN],
 }
 
-/// `HKDF-Expand(secret, label ‖ r, 44)` split into key (32) and nonce (12).
-fn derive_aead(secret: &Secret32, label: &[u8], r: &[u8; RANDOM_LEN]) -> Result<AeadKey, Error> {
+/// `HKDF-Expand(key, label ‖ r, 44)` split into key (32) and nonce (12); `expand` is the
+/// HKDF-Expand of a header key (schedule precomputed) or of a message key.
+fn derive_aead(
+    expand: impl FnOnce(&[&[u8]], &mut [u8]) -> Result<(), suite::CryptoError>,
+    label: &[u8],
+    r: &[u8; RANDOM_LEN],
+) -> Result<AeadKey, Error> {
     let mut okm = Zeroizing::new([0u8; AEAD_OKM_LEN]);
-    suite::hkdf_expand_parts(secret.expose(), &[label, r], okm.as_mut_slice())?;
+    expand(&[label, r], okm.as_mut_slice())?;
     let (key, nonce) = okm.split_at(suite::AEAD_KEY_LEN);
     let mut out = AeadKey {
         key: Zeroizing::new([0u8; suite::AEAD_KEY_LEN]),
@@ -133,7 +138,7 @@ fn derive_aead(secret: &Secret32, label: &[u8], r: &[u8; RANDOM_LEN]) -> Result<
 }
 
 /// `KDF_RK`: `HKDF(salt = rk, ikm = dh, info = "root")` → (root key, chain key, next header key).
-fn kdf_rk(rk: &Secret32, dh: &Secret32) -> Result<(Secret32, Secret32, Secret32), Error> {
+fn kdf_rk(rk: &Secret32, dh: &Secret32) -> Result<(Secret32, Secret32, HeaderKey), Error> {
     let prk = suite::hkdf_extract(rk.expose(), dh.expose());
     let mut okm = Zeroizing::new([0u8; 96]);
     suite::hkdf_expand(prk.as_slice(), labels::ROOT, okm.as_mut_slice())?;
@@ -144,7 +149,7 @@ fn kdf_rk(rk: &Secret32, dh: &Secret32) -> Result<(Secret32, Secret32, Secret32)
         Secret32::from_slice(b),
         Secret32::from_slice(c),
     ) {
-        (Some(a), Some(b), Some(c)) => Ok((a, b, c)),
+        (Some(a), Some(b), Some(c)) => Ok((a, b, HeaderKey::new(c)?)),
         _ => Err(Error::Unauthentic),
     }
 }
@@ -254,7 +259,7 @@ struct SendStep {
     dhs: X25519Pair,
     rk: Secret32,
     cks: Secret32,
-    nhks: Secret32,
+    nhks: HeaderKey,
 }
 
 /// Which candidate header key opened the header.
@@ -280,7 +285,7 @@ enum Plan {
         old_skipped: Vec<(u32, Secret32)>,
         dhr: [u8; 32],
         rk: Secret32,
-        nhkr: Secret32,
+        nhkr: HeaderKey,
         skipped: Vec<(u32, Secret32)>,
         ckr: Secret32,
         nr: u32,
@@ -295,10 +300,10 @@ struct Ratchet {
     rk: Secret32,
     cks: Option<Secret32>,
     ckr: Option<Secret32>,
-    hks: Option<Secret32>,
-    hkr: Option<Secret32>,
-    nhks: Secret32,
-    nhkr: Secret32,
+    hks: Option<HeaderKey>,
+    hkr: Option<HeaderKey>,
+    nhks: HeaderKey,
+    nhkr: HeaderKey,
     ns: u32,
     nr: u32,
     pn: u32,
@@ -360,7 +365,7 @@ impl Ratchet {
     fn candidates(
         &self,
     ) -> (
-        [Option<(Candidate, &Secret32)>; 2 + crate::skipped::MAX_SKIPPED_CHAINS],
+        [Option<(Candidate, &HeaderKey)>; 2 + crate::skipped::MAX_SKIPPED_CHAINS],
         usize,
     ) {
         let mut out = [None; 2 + crate::skipped::MAX_SKIPPED_CHAINS];
@@ -409,7 +414,7 @@ impl Ratchet {
         let (candidates, count) = self.candidates();
         let mut found: Option<(Candidate, Header)> = None;
         for (candidate, key) in candidates.iter().take(count).flatten() {
-            let aead = derive_aead(key, labels::HEADER, r)?;
+            let aead = derive_aead(|i, o| key.expand(i, o), labels::HEADER, r)?;
             let mut buf = [0u8; MAX_HEADER_CT_LEN];
             let plain = buf.get_mut(..plain_len).ok_or(Error::Malformed)?;
             plain.copy_from_slice(ct);
@@ -560,7 +565,7 @@ impl fmt::Debug for Session {
 impl Session {
     /// The initiator's session right after PQXDH (Signal's `RatchetInitAliceHE`, with the
     /// sending step deferred to the first `encrypt`).
-    pub(crate) fn initiator(init: Initiated) -> Self {
+    pub(crate) fn initiator(init: Initiated) -> Result<Self, Error> {
         let SetupKeys {
             setup_id,
             ad,
@@ -569,7 +574,7 @@ impl Session {
             responder_header,
             pq_reserve,
         } = init.keys;
-        Self {
+        Ok(Self {
             version: VERSION,
             ad,
             setup_id,
@@ -583,21 +588,21 @@ impl Session {
                 ckr: None,
                 hks: None,
                 hkr: None,
-                nhks: initiator_header,
-                nhkr: responder_header,
+                nhks: HeaderKey::new(initiator_header)?,
+                nhkr: HeaderKey::new(responder_header)?,
                 ns: 0,
                 nr: 0,
                 pn: 0,
                 send_step_pending: true,
                 skipped: SkippedKeys::default(),
             },
-        }
+        })
     }
 
     /// The responder's session (Signal's `RatchetInitBobHE`): its signed prekey is its first
     /// ratchet key.
-    pub(crate) fn responder(keys: SetupKeys, signed_prekey: X25519Pair) -> Self {
-        Self {
+    pub(crate) fn responder(keys: SetupKeys, signed_prekey: X25519Pair) -> Result<Self, Error> {
+        Ok(Self {
             version: VERSION,
             ad: keys.ad,
             setup_id: keys.setup_id,
@@ -611,15 +616,15 @@ impl Session {
                 ckr: None,
                 hks: None,
                 hkr: None,
-                nhks: keys.responder_header,
-                nhkr: keys.initiator_header,
+                nhks: HeaderKey::new(keys.responder_header)?,
+                nhkr: HeaderKey::new(keys.initiator_header)?,
                 ns: 0,
                 nr: 0,
                 pn: 0,
                 send_step_pending: false,
                 skipped: SkippedKeys::default(),
             },
-        }
+        })
     }
 
     /// `SHA-256` of the initial-message prefix that set this session up.
@@ -682,7 +687,7 @@ impl Session {
         out.extend_from_slice(&r);
         out.push(MIN_HEADER_CT_LEN as u8);
 
-        let header_key = derive_aead(hk, labels::HEADER, &r)?;
+        let header_key = derive_aead(|i, o| hk.expand(i, o), labels::HEADER, &r)?;
         out.extend_from_slice(&encode_header(ratchet_key, pn, n));
         let (sealed, header) = out.split_at_mut(start + CLEAR_LEN);
         let aad = Aad::new(&self.ad, sealed.get(start..).unwrap_or_default())?;
@@ -704,7 +709,11 @@ impl Session {
         out.extend_from_slice(&meta.to_bytes());
         out.extend_from_slice(message.payload);
         out.resize(body_start + body_len, 0);
-        let body_key = derive_aead(&mk, labels::BODY, &r)?;
+        let body_key = derive_aead(
+            |i, o| suite::hkdf_expand_parts(mk.expose(), i, o),
+            labels::BODY,
+            &r,
+        )?;
         let (sealed, body) = out.split_at_mut(body_start);
         let aad = Aad::new(&self.ad, sealed.get(start..).unwrap_or_default())?;
         let tag =
@@ -777,7 +786,11 @@ impl Session {
             .trial_decrypt(&self.ad, clear, &frame.r, header_ct)?;
         let (plan, mk) = self.ratchet.plan(candidate, &header, now)?;
 
-        let body_key = derive_aead(&mk, labels::BODY, &frame.r)?;
+        let body_key = derive_aead(
+            |i, o| suite::hkdf_expand_parts(mk.expose(), i, o),
+            labels::BODY,
+            &frame.r,
+        )?;
         let aad = Aad::new(&self.ad, head)?;
         let split = body_ct.len().checked_sub(TAG_LEN).ok_or(Error::Malformed)?;
         let (body, tag) = body_ct.split_at_mut(split);
@@ -852,7 +865,10 @@ impl Session {
         }
         out.put_option(rt.dhr.as_ref().map(|k| &k[..]));
         out.put(rt.rk.expose());
-        for key in [&rt.cks, &rt.ckr, &rt.hks, &rt.hkr] {
+        for key in [&rt.cks, &rt.ckr] {
+            out.put_option(key.as_ref().map(|k| &k.expose()[..]));
+        }
+        for key in [&rt.hks, &rt.hkr] {
             out.put_option(key.as_ref().map(|k| &k.expose()[..]));
         }
         out.put(rt.nhks.expose());
@@ -879,6 +895,7 @@ impl Session {
         let opt_secret = |r: &mut Reader<'_>| -> Decoded<Option<Secret32>> {
             Ok(r.option_array()?.map(Secret32::new))
         };
+        let header_key = |secret: Secret32| HeaderKey::new(secret).map_err(|_| DecodeError);
         if r.u8()? != crate::STATE_VERSION || r.u8()? != crate::SESSION_STATE_TYPE {
             return Err(DecodeError);
         }
@@ -908,10 +925,10 @@ impl Session {
         let rk = secret(r)?;
         let cks = opt_secret(r)?;
         let ckr = opt_secret(r)?;
-        let hks = opt_secret(r)?;
-        let hkr = opt_secret(r)?;
-        let nhks = secret(r)?;
-        let nhkr = secret(r)?;
+        let hks = opt_secret(r)?.map(header_key).transpose()?;
+        let hkr = opt_secret(r)?.map(header_key).transpose()?;
+        let nhks = header_key(secret(r)?)?;
+        let nhkr = header_key(secret(r)?)?;
         let ns = r.u32()?;
         let nr = r.u32()?;
         let pn = r.u32()?;
@@ -922,7 +939,7 @@ impl Session {
         }
         let mut chains = std::collections::VecDeque::with_capacity(chain_count);
         for _ in 0..chain_count {
-            let header_key = secret(r)?;
+            let chain_key = header_key(secret(r)?)?;
             let count = r.count_u16(crate::skipped::MAX_SKIPPED_KEYS)?;
             let mut keys = std::collections::VecDeque::with_capacity(count);
             for _ in 0..count {
@@ -932,7 +949,10 @@ impl Session {
                     stored_at: r.u64()?,
                 });
             }
-            chains.push_back(SkippedChain { header_key, keys });
+            chains.push_back(SkippedChain {
+                header_key: chain_key,
+                keys,
+            });
         }
         let skipped = SkippedKeys::from_chains(chains).ok_or(DecodeError)?;
         // Invariants every reachable state keeps: a sending chain exists unless a step is due

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use crate::keys::Secret32;
+use crate::keys::{HeaderKey, Secret32};
 
 /// Most message keys one message may make the receiver skip (per chain it skips in).
 pub const MAX_SKIP: u32 = 1000;
@@ -28,7 +28,7 @@ pub(crate) struct SkippedKey {
 
 #[derive(Clone, Debug)]
 pub(crate) struct SkippedChain {
-    pub(crate) header_key: Secret32,
+    pub(crate) header_key: HeaderKey,
     pub(crate) keys: VecDeque<SkippedKey>,
 }
 
@@ -93,7 +93,7 @@ impl SkippedKeys {
     }
 
     /// Index of the chain whose header key is `header_key`.
-    pub(crate) fn chain_index(&self, header_key: &Secret32) -> Option<usize> {
+    pub(crate) fn chain_index(&self, header_key: &HeaderKey) -> Option<usize> {
         self.chains
             .iter()
             .position(|c| c.header_key.ct_eq(header_key))
@@ -113,7 +113,7 @@ impl SkippedKeys {
     /// Appends keys (ascending `n`, above any stored for that chain) skipped in the chain of
     /// `header_key`, then evicts to the caps: oldest chains beyond [`MAX_SKIPPED_CHAINS`], then
     /// oldest keys beyond [`MAX_SKIPPED_KEYS`].
-    pub(crate) fn insert(&mut self, header_key: &Secret32, keys: Vec<(u32, Secret32)>, now: u64) {
+    pub(crate) fn insert(&mut self, header_key: &HeaderKey, keys: Vec<(u32, Secret32)>, now: u64) {
         if keys.is_empty() {
             return;
         }

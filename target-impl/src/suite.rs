@@ -192,6 +192,24 @@ pub(crate) fn hkdf_expand_parts(
         .map_err(|_| CryptoError)
 }
 
+/// An HKDF-SHA-256 PRK with its HMAC key schedule computed once, for a key that is expanded
+/// many times (a header key: once per message of its chain). Zeroized on drop (sha2 and hmac
+/// are built with their `zeroize` features).
+#[derive(Clone)]
+pub(crate) struct ExpandKey(HkdfSha256);
+
+impl ExpandKey {
+    pub(crate) fn new(prk: &[u8]) -> Result<Self, CryptoError> {
+        HkdfSha256::from_prk(prk).map(Self).map_err(|_| CryptoError)
+    }
+
+    pub(crate) fn expand(&self, info_parts: &[&[u8]], okm: &mut [u8]) -> Result<(), CryptoError> {
+        self.0
+            .expand_multi_info(info_parts, okm)
+            .map_err(|_| CryptoError)
+    }
+}
+
 /// HMAC-SHA-256.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> Result<Zeroizing<[u8; HASH_LEN]>, CryptoError> {
     let mut mac = HmacSha256::new_from_slice(key).map_err(|_| CryptoError)?;
