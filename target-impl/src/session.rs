@@ -285,7 +285,8 @@ enum Plan {
         old_skipped: Vec<(u32, Secret32)>,
         dhr: [u8; 32],
         rk: Secret32,
-        nhkr: HeaderKey,
+        // Boxed: a header key carries its HMAC schedule, and the plan is built per message.
+        nhkr: Box<HeaderKey>,
         skipped: Vec<(u32, Secret32)>,
         ckr: Secret32,
         nr: u32,
@@ -483,7 +484,7 @@ impl Ratchet {
                         old_skipped,
                         dhr: header.ratchet_key,
                         rk,
-                        nhkr,
+                        nhkr: Box::new(nhkr),
                         skipped,
                         ckr,
                         nr: header.n + 1,
@@ -523,7 +524,7 @@ impl Ratchet {
                     let hkr = hkr.clone();
                     self.skipped.insert(&hkr, old_skipped, now);
                 }
-                let hkr = core::mem::replace(&mut self.nhkr, nhkr);
+                let hkr = core::mem::replace(&mut self.nhkr, *nhkr);
                 self.skipped.insert(&hkr, skipped, now);
                 self.hkr = Some(hkr);
                 self.dhr = Some(dhr);
