@@ -48,6 +48,13 @@ impl PublicIdentity {
         out
     }
 
+    /// Decodes 128 bytes and checks the signature over the DH key ([`Error::BadSignature`]).
+    pub fn from_bytes(bytes: &[u8; PUBLIC_IDENTITY_LEN]) -> Result<Self, Error> {
+        let identity = Self::read(&mut Reader::new(bytes)).map_err(|_| Error::Malformed)?;
+        identity.verify().map_err(|_| Error::BadSignature)?;
+        Ok(identity)
+    }
+
     pub(crate) fn read(reader: &mut Reader<'_>) -> Decoded<Self> {
         Ok(Self {
             signing: reader.array()?,

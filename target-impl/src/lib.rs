@@ -39,6 +39,7 @@ mod session;
 mod skipped;
 #[cfg_attr(not(feature = "hazmat"), allow(unreachable_pub, dead_code))]
 mod suite;
+pub mod wire;
 
 #[cfg(feature = "hazmat")]
 pub mod hazmat;

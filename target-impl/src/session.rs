@@ -254,6 +254,11 @@ impl Frame {
     }
 }
 
+/// Offset of the body in a ratchet message whose framing is valid (for `wire`).
+pub(crate) fn frame_body_start(message: &[u8]) -> Result<usize, Error> {
+    Frame::parse(message, VERSION).map(|f| f.body_start)
+}
+
 /// The sending half of a DH ratchet step, staged until the message is built.
 struct SendStep {
     dhs: X25519Pair,
