@@ -33,6 +33,14 @@ pub const MAX_SESSIONS: usize = 1000;
 /// Longest peer name, in bytes.
 pub const MAX_PEER_ID_LEN: usize = 64;
 
+// Every count in the device blob fits its length field.
+const _: () = assert!(MAX_ROTATED_PREKEYS <= u8::MAX as usize);
+const _: () = assert!(MAX_ONE_TIME_PREKEYS <= u16::MAX as usize);
+const _: () = assert!(MAX_ONE_TIME_KEM_PREKEYS <= u16::MAX as usize);
+const _: () = assert!(MAX_REPLAY_CACHE <= u16::MAX as usize);
+const _: () = assert!(MAX_SESSIONS <= u16::MAX as usize);
+const _: () = assert!(MAX_PEER_ID_LEN <= u8::MAX as usize);
+
 /// The caller's name for a peer: 1 to [`MAX_PEER_ID_LEN`] bytes.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PeerId(Vec<u8>);

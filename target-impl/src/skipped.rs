@@ -19,6 +19,10 @@ pub const MAX_SKIPPED_CHAINS: usize = 4;
 /// Skipped keys older than this (seconds since stored) are purged and never used.
 pub const MAX_SKIPPED_AGE_SECS: u64 = 30 * 24 * 3600;
 
+// Every count in the session blob fits its length field.
+const _: () = assert!(MAX_SKIPPED_CHAINS <= u8::MAX as usize);
+const _: () = assert!(MAX_SKIPPED_KEYS <= u16::MAX as usize);
+
 #[derive(Clone, Debug)]
 pub(crate) struct SkippedKey {
     pub(crate) n: u32,
