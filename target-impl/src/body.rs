@@ -66,8 +66,9 @@ impl BodyMeta {
         out
     }
 
-    /// Parses an authenticated, decrypted body: the payload length must fit and every padding
-    /// byte must be zero.
+    /// Parses an authenticated, decrypted body: the payload length must be at most
+    /// [`MAX_PAYLOAD_LEN`], its padded length must be the body's length, and every padding byte
+    /// must be zero.
     pub(crate) fn parse(body: &[u8]) -> Option<Self> {
         let (pre, rest) = body.split_first_chunk::<BODY_PREAMBLE_LEN>()?;
         let [
@@ -96,6 +97,9 @@ impl BodyMeta {
             payload_len: u32::from_be_bytes([l0, l1, l2, l3]),
         };
         let payload_len = usize::try_from(meta.payload_len).ok()?;
+        if payload_len > MAX_PAYLOAD_LEN {
+            return None;
+        }
         let padding = rest.get(payload_len..)?;
         if padded_len(BODY_PREAMBLE_LEN + payload_len) != body.len()
             || padding.iter().fold(0u8, |acc, &b| acc | b) != 0

@@ -14,7 +14,7 @@ use crate::pqxdh::{self, INITIAL_TYPE, InitialPrefix, ResponderKeys};
 use crate::prekeys::{
     KemKind, KemPrekey, OneTimePrekey, PrekeyBundle, SignedPrekey, VerifiedBundle,
 };
-use crate::session::{Message, RATCHET_TYPE, Session};
+use crate::session::{Message, RATCHET_TYPE, Session, frame_body_start};
 use crate::{Error, suite};
 
 /// Most one-time X25519 prekeys a device holds.
@@ -179,8 +179,19 @@ impl Device {
             .retain(|_, e| spks.contains(&e.signed_prekey_id) && kems.contains(&e.kem_prekey_id));
     }
 
+    /// Reserves `count` consecutive prekey ids, or refuses ([`Error::TooManySkipped`]) if the
+    /// id space would run out; nothing changes on refusal.
+    fn reserve_ids(&self, count: usize) -> Result<core::ops::Range<u32>, Error> {
+        let count = u32::try_from(count).map_err(|_| Error::TooManySkipped)?;
+        let end = self
+            .next_prekey_id
+            .checked_add(count)
+            .ok_or(Error::TooManySkipped)?;
+        Ok(self.next_prekey_id..end)
+    }
+
     /// Adds `count` one-time X25519 prekeys, drawing 32 bytes each. Refuses to exceed
-    /// [`MAX_ONE_TIME_PREKEYS`] ([`Error::Malformed`]).
+    /// [`MAX_ONE_TIME_PREKEYS`] ([`Error::Malformed`]); all or nothing.
     pub fn add_one_time_prekeys<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         count: usize,
@@ -189,16 +200,22 @@ impl Device {
         if self.one_time_prekeys.len().saturating_add(count) > MAX_ONE_TIME_PREKEYS {
             return Err(Error::Malformed);
         }
-        for _ in 0..count {
-            let pair = X25519Pair::generate(rng)?;
-            let id = self.allocate_id()?;
-            self.one_time_prekeys.insert(id, OneTimePrekey { id, pair });
+        let ids = self.reserve_ids(count)?;
+        let mut added = Vec::with_capacity(count);
+        for id in ids.clone() {
+            added.push(OneTimePrekey {
+                id,
+                pair: X25519Pair::generate(rng)?,
+            });
         }
+        self.next_prekey_id = ids.end;
+        self.one_time_prekeys
+            .extend(added.into_iter().map(|k| (k.id, k)));
         Ok(())
     }
 
     /// Adds `count` signed one-time ML-KEM prekeys, drawing a 64-byte seed each. Refuses to
-    /// exceed [`MAX_ONE_TIME_KEM_PREKEYS`] ([`Error::Malformed`]).
+    /// exceed [`MAX_ONE_TIME_KEM_PREKEYS`] ([`Error::Malformed`]); all or nothing.
     pub fn add_one_time_kem_prekeys<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         count: usize,
@@ -207,14 +224,15 @@ impl Device {
         if self.one_time_kem.len().saturating_add(count) > MAX_ONE_TIME_KEM_PREKEYS {
             return Err(Error::Malformed);
         }
-        for _ in 0..count {
+        let ids = self.reserve_ids(count)?;
+        for id in ids.clone() {
             let seed = KemSeed::random(rng);
-            let id = self.allocate_id()?;
             self.one_time_kem.insert(
                 id,
                 KemPrekey::new(&self.identity, id, KemKind::OneTime, seed, None),
             );
         }
+        self.next_prekey_id = ids.end;
         Ok(())
     }
 
@@ -276,6 +294,11 @@ impl Device {
         self.sessions.get_mut(peer)
     }
 
+    /// Deletes the session with `peer` (its keys zeroize on drop).
+    pub fn remove_session(&mut self, peer: &PeerId) -> Option<Session> {
+        self.sessions.remove(peer)
+    }
+
     /// Every peer with a session.
     pub fn peers(&self) -> impl Iterator<Item = &PeerId> {
         self.sessions.keys()
@@ -296,11 +319,14 @@ impl Device {
                     _ => self.accept(peer, &prefix, message, prefix_len, setup_id, now),
                 }
             }
-            Some(&RATCHET_TYPE) => self
-                .sessions
-                .get_mut(peer)
-                .ok_or(Error::Unauthentic)?
-                .decrypt(message, now),
+            Some(&RATCHET_TYPE) => {
+                // Framing first, so a malformed message is Malformed whoever it claims to be from.
+                frame_body_start(message)?;
+                self.sessions
+                    .get_mut(peer)
+                    .ok_or(Error::Unauthentic)?
+                    .decrypt(message, now)
+            }
             _ => Err(Error::Malformed),
         }
     }
@@ -352,9 +378,6 @@ impl Device {
             prefix,
             message.get(..prefix_len).unwrap_or_default(),
         )?;
-        if keys.setup_id != setup_id {
-            return Err(Error::Unauthentic);
-        }
         let mut session = Session::responder(keys, signed_prekey.pair.clone())?;
         let first = message.get(prefix_len..).unwrap_or_default();
         let result = session.decrypt(first, now);
@@ -513,6 +536,19 @@ impl Device {
                 id,
                 KemPrekey::new(&identity, id, KemKind::OneTime, seed, None),
             );
+        }
+        // Ids are unique across all four lists (one counter allocates them).
+        let mut ids = std::collections::BTreeSet::new();
+        let all_ids = signed_prekeys
+            .iter()
+            .map(|k| k.id)
+            .chain(one_time_prekeys.keys().copied())
+            .chain(last_resort_kem.iter().map(|k| k.id))
+            .chain(one_time_kem.keys().copied());
+        for id in all_ids {
+            if !ids.insert(id) {
+                return Err(DecodeError);
+            }
         }
         let count = r.count_u16(MAX_REPLAY_CACHE)?;
         let mut replay_cache = BTreeMap::new();

@@ -14,10 +14,13 @@ pub enum Error {
     Unauthentic,
     /// A prekey bundle's signature does not verify under its identity key.
     BadSignature,
-    /// An authenticated message was already received.
+    /// The header authenticated but the key for its counter is gone: the message was already
+    /// received, or its skipped key was evicted or aged out; or an initial message repeats one
+    /// the replay cache holds.
     Replay,
-    /// An authenticated message would skip more keys than the cap allows, or a bounded store
-    /// that must not evict (the replay cache, a sending chain) is full.
+    /// An authenticated message would skip more keys than [`crate::MAX_SKIP`] or pass
+    /// [`crate::MAX_CHAIN_MESSAGES`]; or a bounded store that must not evict is full (the replay
+    /// cache, the sessions, a sending chain, the prekey ids).
     TooManySkipped,
     /// An authenticated message is past its self-destruct time; its key is destroyed.
     Expired,

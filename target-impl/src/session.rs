@@ -470,9 +470,15 @@ impl Ratchet {
                 ))
             }
             Candidate::Next => {
-                if self.dhr.is_some_and(|dhr| dhr == header.ratchet_key) {
+                let same_key = self.dhr.as_ref().is_some_and(|dhr| {
+                    bool::from(subtle::ConstantTimeEq::ct_eq(
+                        &dhr[..],
+                        &header.ratchet_key[..],
+                    ))
+                });
+                let Some(dhs) = self.dhs.as_ref().filter(|_| !same_key) else {
                     return Err(Error::Unauthentic);
-                }
+                };
                 let old_skipped = match &self.ckr {
                     Some(ckr) => {
                         check_skip(self.nr, header.pn)?;
@@ -481,7 +487,6 @@ impl Ratchet {
                     None => Vec::new(),
                 };
                 check_skip(0, header.n)?;
-                let dhs = self.dhs.as_ref().ok_or(Error::Unauthentic)?;
                 let (rk, ckr, nhkr) = kdf_rk(&self.rk, &dhs.dh(&header.ratchet_key)?)?;
                 let (skipped, mk, ckr) = walk_chain(&ckr, 0, header.n)?;
                 Ok((
@@ -547,6 +552,8 @@ impl Ratchet {
 #[derive(Clone)]
 pub struct Session {
     version: u8,
+    /// Whether this side sent the initial message (the AD holds the initiator's keys first).
+    initiator: bool,
     ad: [u8; AD_LEN],
     setup_id: [u8; 32],
     /// The initiator repeats the initial-message prefix until it first receives a message.
@@ -582,6 +589,7 @@ impl Session {
         } = init.keys;
         Ok(Self {
             version: VERSION,
+            initiator: true,
             ad,
             setup_id,
             initial_prefix: Some(init.prefix),
@@ -610,6 +618,7 @@ impl Session {
     pub(crate) fn responder(keys: SetupKeys, signed_prekey: X25519Pair) -> Result<Self, Error> {
         Ok(Self {
             version: VERSION,
+            initiator: false,
             ad: keys.ad,
             setup_id: keys.setup_id,
             initial_prefix: None,
@@ -631,6 +640,32 @@ impl Session {
                 skipped: SkippedKeys::default(),
             },
         })
+    }
+
+    /// Whether this side initiated the session (sent the initial message).
+    pub fn is_initiator(&self) -> bool {
+        self.initiator
+    }
+
+    /// The peer's identity keys as bound into every message's associated data: (Ed25519
+    /// signing key, X25519 DH key). Compare them with what the application expects for the
+    /// peer: a new initial message under a known peer name may carry a new identity.
+    pub fn peer_identity_keys(&self) -> ([u8; 32], [u8; 32]) {
+        let mut keys = [[0u8; 32]; 4];
+        for (key, chunk) in keys.iter_mut().zip(self.ad.chunks_exact(32)) {
+            key.copy_from_slice(chunk);
+        }
+        let [
+            initiator_signing,
+            initiator_dh,
+            responder_signing,
+            responder_dh,
+        ] = keys;
+        if self.initiator {
+            (responder_signing, responder_dh)
+        } else {
+            (initiator_signing, initiator_dh)
+        }
     }
 
     /// `SHA-256` of the initial-message prefix that set this session up.
@@ -851,6 +886,7 @@ impl Session {
         out.put_u8(crate::STATE_VERSION);
         out.put_u8(crate::SESSION_STATE_TYPE);
         out.put_u8(self.version);
+        out.put_flag(self.initiator);
         out.put(&self.ad);
         out.put(&self.setup_id);
         match &self.initial_prefix {
@@ -909,6 +945,7 @@ impl Session {
         if version != VERSION {
             return Err(DecodeError);
         }
+        let initiator = r.flag()?;
         let ad = r.array()?;
         let setup_id = r.array()?;
         let initial_prefix = if r.flag()? {
@@ -962,19 +999,25 @@ impl Session {
         }
         let skipped = SkippedKeys::from_chains(chains).ok_or(DecodeError)?;
         // Invariants every reachable state keeps: a sending chain exists unless a step is due
-        // (which needs the peer's key); a receiving chain has its header key and peer key.
+        // (which needs the peer's key) or nothing was sent or received yet (a fresh responder,
+        // which holds its signed prekey); a receiving chain has its header key and peer key.
         let sending_ok = if send_step_pending {
             dhr.is_some()
+        } else if cks.is_some() {
+            hks.is_some() && dhs.is_some()
         } else {
-            cks.is_some() && hks.is_some() && dhs.is_some()
-                || (cks.is_none() && hks.is_none() && dhr.is_none())
+            hks.is_none() && dhr.is_none() && dhs.is_some() && ns == 0 && pn == 0
         };
         let receiving_ok = ckr.is_some() == hkr.is_some() && (ckr.is_none() || dhr.is_some());
-        if !sending_ok || !receiving_ok || ns > MAX_CHAIN_MESSAGES || nr > MAX_CHAIN_MESSAGES {
+        let counters_ok =
+            ns <= MAX_CHAIN_MESSAGES && nr <= MAX_CHAIN_MESSAGES && pn <= MAX_CHAIN_MESSAGES;
+        let role_ok = (initiator || initial_prefix.is_none()) && (initiator || dhs.is_some());
+        if !sending_ok || !receiving_ok || !counters_ok || !role_ok {
             return Err(DecodeError);
         }
         Ok(Self {
             version,
+            initiator,
             ad,
             setup_id,
             initial_prefix,

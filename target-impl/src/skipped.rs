@@ -68,6 +68,12 @@ impl SkippedKeys {
         if chains.len() > MAX_SKIPPED_CHAINS {
             return None;
         }
+        let times = chains
+            .iter()
+            .flat_map(|c| c.keys.iter().map(|k| k.stored_at));
+        if times.clone().zip(times.skip(1)).any(|(a, b)| a > b) {
+            return None;
+        }
         let mut total = 0usize;
         for (i, chain) in chains.iter().enumerate() {
             if chain.keys.is_empty()
@@ -122,11 +128,12 @@ impl SkippedKeys {
             return;
         }
         let added = keys.len();
-        let entries = keys.into_iter().map(|(n, mk)| SkippedKey {
-            n,
-            mk,
-            stored_at: now,
-        });
+        // Stored times never decrease in insertion order, even if the caller's clock steps
+        // back, so the oldest keys are always in front and purging stops at the first live key.
+        let stored_at = now.max(self.newest_stored_at());
+        let entries = keys
+            .into_iter()
+            .map(|(n, mk)| SkippedKey { n, mk, stored_at });
         match self.chains.back_mut() {
             Some(last) if last.header_key.ct_eq(header_key) => last.keys.extend(entries),
             _ => self.chains.push_back(SkippedChain {
@@ -153,19 +160,84 @@ impl SkippedKeys {
         }
     }
 
-    /// Drops keys older than [`MAX_SKIPPED_AGE_SECS`]. Older keys sit in front, so this stops
-    /// at the first live key of each chain.
+    fn newest_stored_at(&self) -> u64 {
+        self.chains
+            .back()
+            .and_then(|c| c.keys.back())
+            .map_or(0, |k| k.stored_at)
+    }
+
+    /// Drops keys older than [`MAX_SKIPPED_AGE_SECS`]. Stored times never decrease in
+    /// insertion order, so this pops from the front and stops at the first live key.
     pub(crate) fn purge(&mut self, now: u64) {
-        for chain in &mut self.chains {
-            while chain
+        while let Some(first) = self.chains.front_mut() {
+            while first
                 .keys
                 .front()
                 .is_some_and(|k| !is_live(k.stored_at, now))
             {
-                chain.keys.pop_front();
+                first.keys.pop_front();
                 self.total -= 1;
             }
+            if !first.keys.is_empty() {
+                break;
+            }
+            self.chains.pop_front();
         }
-        self.chains.retain(|c| !c.keys.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(b: u8) -> Secret32 {
+        Secret32::new([b; 32])
+    }
+
+    #[test]
+    fn clock_stepping_back_keeps_times_monotone_and_purge_exact() {
+        let hk = HeaderKey::new(key(1)).unwrap();
+        let mut store = SkippedKeys::default();
+        store.insert(&hk, vec![(0, key(2))], 1_000);
+        store.insert(&hk, vec![(1, key(3))], 10); // the caller's clock went back
+        let times: Vec<u64> = store.chains()[0].keys.iter().map(|k| k.stored_at).collect();
+        assert_eq!(times, [1_000, 1_000]);
+        store.purge(1_000 + MAX_SKIPPED_AGE_SECS - 1);
+        assert_eq!(store.len(), 2);
+        store.purge(1_000 + MAX_SKIPPED_AGE_SECS);
+        assert_eq!(store.len(), 0);
+        assert!(store.chains().is_empty());
+    }
+
+    #[test]
+    fn restore_refuses_decreasing_times_and_duplicate_chains() {
+        let chain = |hk: u8, times: &[u64]| SkippedChain {
+            header_key: HeaderKey::new(key(hk)).unwrap(),
+            keys: times
+                .iter()
+                .enumerate()
+                .map(|(n, &stored_at)| SkippedKey { n: n as u32, mk: key(9), stored_at })
+                .collect(),
+        };
+        assert!(SkippedKeys::from_chains([chain(1, &[5, 6]), chain(2, &[6])].into()).is_some());
+        assert!(SkippedKeys::from_chains([chain(1, &[5, 6]), chain(2, &[4])].into()).is_none());
+        assert!(SkippedKeys::from_chains([chain(1, &[5]), chain(1, &[6])].into()).is_none());
+        assert!(SkippedKeys::from_chains([chain(1, &[])].into()).is_none());
+    }
+
+    #[test]
+    fn eviction_drops_oldest_chain_then_oldest_keys() {
+        let mut store = SkippedKeys::default();
+        for c in 0..=MAX_SKIPPED_CHAINS as u8 {
+            store.insert(&HeaderKey::new(key(c)).unwrap(), vec![(0, key(c))], 0);
+        }
+        assert_eq!(store.chains().len(), MAX_SKIPPED_CHAINS);
+        assert!(store.chains()[0].header_key.ct_eq(&HeaderKey::new(key(1)).unwrap()));
+        let last = HeaderKey::new(key(200)).unwrap();
+        let many = (0..MAX_SKIPPED_KEYS as u32).map(|n| (n, key(7))).collect();
+        store.insert(&last, many, 0);
+        assert_eq!(store.len(), MAX_SKIPPED_KEYS);
+        assert_eq!(store.chains().len(), 1);
     }
 }

@@ -256,8 +256,9 @@ pub fn ed25519_sign(seed: &[u8; ED25519_KEY_LEN], message: &[u8]) -> [u8; ED2551
     SigningKey::from_bytes(seed).sign(message).to_bytes()
 }
 
-/// Ed25519 strict verification: refuses non-canonical encodings, small-order keys and
-/// malleable signatures (ed25519-dalek `verify_strict`).
+/// Ed25519 strict verification (ed25519-dalek `verify_strict`): refuses a non-canonical `S`
+/// (malleability), a small-order public key or `R`, and checks the cofactorless equation.
+/// docs/PROTOCOL.md section 2.1 states exactly which encodings pass.
 pub fn ed25519_verify(
     public: &[u8; ED25519_KEY_LEN],
     message: &[u8],
