@@ -1011,7 +1011,8 @@ impl Session {
         let receiving_ok = ckr.is_some() == hkr.is_some() && (ckr.is_none() || dhr.is_some());
         let counters_ok =
             ns <= MAX_CHAIN_MESSAGES && nr <= MAX_CHAIN_MESSAGES && pn <= MAX_CHAIN_MESSAGES;
-        let role_ok = (initiator || initial_prefix.is_none()) && (initiator || dhs.is_some());
+        // Only the initiator repeats a prefix; only it may lack a ratchet key (before its first send).
+        let role_ok = initiator || (initial_prefix.is_none() && dhs.is_some());
         if !sending_ok || !receiving_ok || !counters_ok || !role_ok {
             return Err(DecodeError);
         }

@@ -217,7 +217,11 @@ mod tests {
             keys: times
                 .iter()
                 .enumerate()
-                .map(|(n, &stored_at)| SkippedKey { n: n as u32, mk: key(9), stored_at })
+                .map(|(n, &stored_at)| SkippedKey {
+                    n: n as u32,
+                    mk: key(9),
+                    stored_at,
+                })
                 .collect(),
         };
         assert!(SkippedKeys::from_chains([chain(1, &[5, 6]), chain(2, &[6])].into()).is_some());
@@ -233,7 +237,11 @@ mod tests {
             store.insert(&HeaderKey::new(key(c)).unwrap(), vec![(0, key(c))], 0);
         }
         assert_eq!(store.chains().len(), MAX_SKIPPED_CHAINS);
-        assert!(store.chains()[0].header_key.ct_eq(&HeaderKey::new(key(1)).unwrap()));
+        assert!(
+            store.chains()[0]
+                .header_key
+                .ct_eq(&HeaderKey::new(key(1)).unwrap())
+        );
         let last = HeaderKey::new(key(200)).unwrap();
         let many = (0..MAX_SKIPPED_KEYS as u32).map(|n| (n, key(7))).collect();
         store.insert(&last, many, 0);
