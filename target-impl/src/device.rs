@@ -342,11 +342,9 @@ impl Device {
         setup_id: [u8; 32],
         now: u64,
     ) -> Result<Message, Error> {
-        // Exactly one prefix, then a ratchet message: a second prefix would make a second
-        // encoding of the same message.
-        if message.get(prefix_len + 1) != Some(&RATCHET_TYPE) {
-            return Err(Error::Malformed);
-        }
+        // Framing first (Malformed whoever sent it): exactly one prefix, then a well-framed
+        // ratchet message; a second prefix would make a second encoding of the same message.
+        frame_body_start(message.get(prefix_len..).unwrap_or_default())?;
         let own = self.identity.public();
         if prefix.responder_signing != *own.signing_key() || prefix.responder_dh != *own.dh_key() {
             return Err(Error::Unauthentic);

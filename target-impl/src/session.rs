@@ -859,6 +859,8 @@ impl Session {
             return Ok(0);
         }
         let (_, len) = InitialPrefix::decode(message)?;
+        // Framing of the whole message before any comparison with session data.
+        Frame::parse(message.get(len..).unwrap_or_default(), self.version)?;
         if suite::sha256(&[message.get(..len).unwrap_or_default()]) != self.setup_id {
             return Err(Error::Unauthentic);
         }
