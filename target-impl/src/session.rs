@@ -680,7 +680,7 @@ impl Session {
     }
 
     /// Encrypts one message. Draws, in order: a new ratchet private key (32 bytes) if a DH
-    /// ratchet step is due, then `r` (24 bytes).
+    /// ratchet step is due, then `r` (16 bytes).
     ///
     /// The caller must persist the session state before releasing the returned bytes: a state
     /// restored from before this call would reuse this message key (with a fresh `r`, so no
@@ -1010,12 +1010,24 @@ impl Session {
         } else {
             hks.is_none() && dhr.is_none() && dhs.is_some() && ns == 0 && pn == 0
         };
-        let receiving_ok = ckr.is_some() == hkr.is_some() && (ckr.is_none() || dhr.is_some());
+        let receiving_ok = ckr.is_some() == hkr.is_some()
+            && match &ckr {
+                Some(_) => dhr.is_some(),
+                None => nr == 0 && skipped.len() == 0,
+            };
+        // Skipped keys of the current receiving chain can only be in the newest stored chain
+        // (keys are only ever added to it), and none are stored under the next header key.
+        let chain_count = skipped.chains().len();
+        let chains_ok = skipped.chains().iter().enumerate().all(|(i, chain)| {
+            !chain.header_key.ct_eq(&nhkr)
+                && (i + 1 == chain_count
+                    || !hkr.as_ref().is_some_and(|h| chain.header_key.ct_eq(h)))
+        });
         let counters_ok =
             ns <= MAX_CHAIN_MESSAGES && nr <= MAX_CHAIN_MESSAGES && pn <= MAX_CHAIN_MESSAGES;
         // Only the initiator repeats a prefix; only it may lack a ratchet key (before its first send).
         let role_ok = initiator || (initial_prefix.is_none() && dhs.is_some());
-        if !sending_ok || !receiving_ok || !counters_ok || !role_ok {
+        if !sending_ok || !receiving_ok || !chains_ok || !counters_ok || !role_ok {
             return Err(DecodeError);
         }
         Ok(Self {

@@ -357,3 +357,49 @@ fn restored_copy_with_step_pending_never_repeats_key_and_nonce() {
         assert_eq!(*q.bob.to_bytes(), *before);
     }
 }
+
+/// A blob whose current receiving chain's skipped keys are not in the newest stored chain is
+/// not a reachable state: restoring it must fail, or a later skip would store a second chain
+/// under the same header key (and the session's own blob would no longer restore).
+#[test]
+fn skipped_chain_of_the_current_header_key_must_be_newest() {
+    let mut rng = rng(77);
+    let mut p = established(&mut rng, Prekeys::NONE);
+    // Alice's chain 2: Bob skips message 0 (stored under chain 2's header key).
+    let skipped_a = p.a_send(b"a0", T0, &mut rng);
+    let a1 = p.a_send(b"a1", T0, &mut rng);
+    p.bob_gets(&a1, T0).unwrap();
+    // A DH turn, then Alice's chain 3: Bob skips message 0 again (now the current chain).
+    let r = p.b_send(b"turn", T0, &mut rng);
+    p.alice_gets(&r, T0).unwrap();
+    let _skipped_b = p.a_send(b"b0", T0, &mut rng);
+    let b1 = p.a_send(b"b1", T0, &mut rng);
+    p.bob_gets(&b1, T0).unwrap();
+
+    let blob = p.bob.session(&p.a).unwrap().to_bytes().to_vec();
+    let info = parse_session(&blob);
+    assert_eq!(info.chains, 2, "two chains of skipped keys");
+    let start = |i: usize| {
+        info.secrets
+            .iter()
+            .find(|(name, _)| *name == format!("skipped chain {i} header key"))
+            .unwrap()
+            .1
+            .start
+    };
+    let (c0, c1) = (start(0), start(1));
+    let mut swapped = blob[..c0].to_vec();
+    swapped.extend_from_slice(&blob[c1..]);
+    swapped.extend_from_slice(&blob[c0..c1]);
+    assert_eq!(swapped.len(), blob.len());
+    assert_eq!(
+        Session::from_bytes(&swapped).unwrap_err(),
+        Error::CorruptState
+    );
+    // The honest blob restores, and its old chain's key still opens its message.
+    let mut restored = Session::from_bytes(&blob).unwrap();
+    assert_eq!(
+        &restored.decrypt(&skipped_a, T0).unwrap().payload[..],
+        b"a0"
+    );
+}
