@@ -1,0 +1,532 @@
+//! Claims, commit then reveal (DESIGN section 4, "Claim"; docs/API.md, "Claim commitment").
+//!
+//! A commit is the SHA-256 of the claim text; its receipt, signed by the server key, is
+//! returned only after the commit is durable. A reveal opens the commitment and is judged at
+//! once: `won` (the valid claim with the lowest commit log index), `valid-not-first`,
+//! `invalid`; a free-form finding goes to `needs-review` for the operator.
+
+use target_impl::hazmat::sha256;
+use zeroize::Zeroizing;
+
+use crate::Error;
+use crate::api::{ClaimView, CommitRequest, DecisionRequest, Receipt, RevealRequest, VerdictView};
+use crate::challenges::{self, is_id};
+use crate::keys::{Purpose, ct_eq32, random_hex};
+use crate::log::Event;
+use crate::server::App;
+use crate::store::claims::ClaimRow;
+use crate::store::{self};
+use crate::tracks::passive::{self, SECRET_LEN};
+
+/// Longest claimant name.
+pub const MAX_CLAIMANT_LEN: usize = 64;
+/// Longest free-form finding, in bytes.
+pub const MAX_FINDING_LEN: usize = 8_000;
+
+/// The first line of a claim text.
+pub const CLAIM_LABEL: &str = "challenge-server/v1/claim";
+/// The first line of a receipt text.
+pub const RECEIPT_LABEL: &str = "challenge-server/v1/receipt";
+
+/// What a claim asserts.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClaimBody {
+    /// Message `message` carries `secret`.
+    Secret {
+        /// Transcript index.
+        message: u64,
+        /// The secret.
+        secret: Zeroizing<[u8; SECRET_LEN]>,
+    },
+    /// A free-form finding (RNG, side channel, implementation), judged by the operator.
+    Finding {
+        /// Its text.
+        text: Zeroizing<String>,
+    },
+}
+
+impl core::fmt::Debug for ClaimBody {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ClaimBody::Secret { message, .. } => write!(f, "Secret {{ message: {message}, .. }}"),
+            ClaimBody::Finding { .. } => f.write_str("Finding { .. }"),
+        }
+    }
+}
+
+/// The exact text whose SHA-256 is the commitment (docs/API.md, "Claim commitment"): lines
+/// ending in `\n`.
+pub fn claim_text(
+    challenge: &str,
+    claimant: &str,
+    body: &ClaimBody,
+    nonce: &[u8; 32],
+) -> Zeroizing<String> {
+    let specific = match body {
+        ClaimBody::Secret { message, secret } => {
+            format!(
+                "kind: secret\nmessage: {message}\nsecret: {}\n",
+                hex::encode(**secret)
+            )
+        }
+        ClaimBody::Finding { text } => format!(
+            "kind: finding\nfinding-sha256: {}\n",
+            hex::encode(sha256(&[text.as_bytes()]))
+        ),
+    };
+    Zeroizing::new(format!(
+        "{CLAIM_LABEL}\nchallenge: {challenge}\nclaimant: {claimant}\n{specific}nonce: {}\n",
+        hex::encode(nonce)
+    ))
+}
+
+/// The commitment to a claim.
+pub fn commitment(challenge: &str, claimant: &str, body: &ClaimBody, nonce: &[u8; 32]) -> [u8; 32] {
+    sha256(&[claim_text(challenge, claimant, body, nonce).as_bytes()])
+}
+
+/// The exact text the receipt signature covers (docs/API.md, "Receipt").
+pub fn receipt_text(r: &Receipt) -> String {
+    format!(
+        "{RECEIPT_LABEL}\nclaim: {}\nchallenge: {}\nclaimant: {}\ncommitment: {}\nlog-index: {}\ntime: {}\n",
+        r.claim, r.challenge, r.claimant, r.commitment, r.log_index, r.time
+    )
+}
+
+/// Whether `name` is a valid claimant name: 1 to 64 of `A-Z a-z 0-9 . _ - @`.
+pub fn is_claimant(name: &str) -> bool {
+    (1..=MAX_CLAIMANT_LEN).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
+}
+
+/// Decodes exactly `N` bytes of lowercase hex, or an error naming `field`.
+pub fn hex_field<const N: usize>(field: &str, value: &str) -> Result<[u8; N], Error> {
+    let expected = || {
+        Error::invalid(
+            field,
+            format!("expected {} lowercase hex digits ({N} bytes)", 2 * N),
+        )
+    };
+    if value.len() != 2 * N
+        || !value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(expected());
+    }
+    let bytes = hex::decode(value).map_err(|_| expected())?;
+    bytes.as_slice().try_into().map_err(|_| expected())
+}
+
+/// Checks a reveal request's fields and returns what it claims and its nonce.
+pub fn parse_reveal(req: &RevealRequest) -> Result<(ClaimBody, [u8; 32]), Error> {
+    let body = match req.kind.as_str() {
+        "secret" => {
+            if req.finding.is_some() {
+                return Err(Error::invalid("finding", "not allowed for kind \"secret\""));
+            }
+            let message = req
+                .message
+                .ok_or_else(|| Error::invalid("message", "required for kind \"secret\""))?;
+            let secret = req
+                .secret
+                .as_deref()
+                .ok_or_else(|| Error::invalid("secret", "required for kind \"secret\""))?;
+            ClaimBody::Secret {
+                message,
+                secret: Zeroizing::new(hex_field::<SECRET_LEN>("secret", secret)?),
+            }
+        }
+        "finding" => {
+            if req.message.is_some() {
+                return Err(Error::invalid(
+                    "message",
+                    "not allowed for kind \"finding\"",
+                ));
+            }
+            if req.secret.is_some() {
+                return Err(Error::invalid("secret", "not allowed for kind \"finding\""));
+            }
+            let text = req
+                .finding
+                .as_deref()
+                .ok_or_else(|| Error::invalid("finding", "required for kind \"finding\""))?;
+            if text.trim().is_empty() || text.len() > MAX_FINDING_LEN {
+                return Err(Error::invalid(
+                    "finding",
+                    format!("expected 1 to {MAX_FINDING_LEN} bytes of text"),
+                ));
+            }
+            ClaimBody::Finding {
+                text: Zeroizing::new(text.to_owned()),
+            }
+        }
+        _ => return Err(Error::invalid("kind", "expected \"secret\" or \"finding\"")),
+    };
+    Ok((body, hex_field::<32>("nonce", &req.nonce)?))
+}
+
+/// Checks a commit request's fields; returns the commitment.
+pub fn check_commit(req: &CommitRequest) -> Result<[u8; 32], Error> {
+    if !is_id(&req.challenge) {
+        return Err(Error::invalid(
+            "challenge",
+            "expected a challenge id: 16 lowercase hex digits",
+        ));
+    }
+    if !is_claimant(&req.claimant) {
+        return Err(Error::invalid(
+            "claimant",
+            format!("expected 1 to {MAX_CLAIMANT_LEN} characters of A-Z a-z 0-9 . _ - @"),
+        ));
+    }
+    hex_field::<32>("commitment", &req.commitment)
+}
+
+/// Commits a claim: durable before the signed receipt is returned.
+pub async fn commit(app: &App, req: &CommitRequest) -> Result<Receipt, Error> {
+    let commitment = check_commit(req)?;
+    let (mut log, mut tx) = app.log.begin(&app.store).await?;
+    let challenge = store::challenges::get_in(&mut tx, &req.challenge)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            field: "challenge",
+            message: "no challenge with this id".to_owned(),
+        })?;
+    if !challenge.is_open() {
+        return Err(Error::Conflict {
+            field: "challenge",
+            message: "the challenge is closed; it takes no more claims".to_owned(),
+        });
+    }
+    let time = app.clock.now();
+    if time >= challenge.deadline {
+        return Err(Error::Conflict {
+            field: "challenge",
+            message: "the challenge's deadline has passed; it takes no more claims".to_owned(),
+        });
+    }
+    if store::claims::commitment_exists(&mut tx, &challenge.id, &commitment).await? {
+        return Err(Error::Conflict {
+            field: "commitment",
+            message: "this commitment is already committed in this challenge".to_owned(),
+        });
+    }
+    let id = random_hex(challenges::ID_HEX_LEN / 2)?;
+    let log_index = log
+        .append(
+            &mut tx,
+            &Event::ClaimCommitted {
+                challenge: challenge.id.clone(),
+                claim: id.clone(),
+                claimant: req.claimant.clone(),
+                commitment: req.commitment.clone(),
+                time,
+            },
+        )
+        .await?;
+    let mut receipt = Receipt {
+        claim: id.clone(),
+        challenge: challenge.id.clone(),
+        claimant: req.claimant.clone(),
+        commitment: req.commitment.clone(),
+        log_index,
+        time,
+        signature: String::new(),
+        checkpoint: log.checkpoint(app.log.origin(), &app.server_key)?,
+    };
+    let signature = app.server_key.sign(receipt_text(&receipt).as_bytes());
+    receipt.signature = hex::encode(signature);
+    store::claims::insert(
+        &mut tx,
+        &ClaimRow {
+            id,
+            challenge: challenge.id,
+            claimant: req.claimant.clone(),
+            commitment,
+            committed_at: time,
+            log_index,
+            receipt_signature: signature.to_vec(),
+            receipt_checkpoint: receipt.checkpoint.clone(),
+            kind: None,
+            sealed_reveal: None,
+            verdict: None,
+            verdict_log_index: None,
+            decided_by: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    log.committed();
+    tracing::info!(claim = %receipt.claim, challenge = %receipt.challenge, log_index, "claim committed");
+    Ok(receipt)
+}
+
+/// Reveals a committed claim and judges it.
+pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictView, Error> {
+    if !is_id(id) {
+        return Err(Error::invalid(
+            "id",
+            "expected a claim id: 16 lowercase hex digits",
+        ));
+    }
+    let (body, nonce) = parse_reveal(req)?;
+    let (mut log, mut tx) = app.log.begin(&app.store).await?;
+    let claim = store::claims::get_in(&mut tx, id)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            field: "id",
+            message: "no committed claim with this id; commit first".to_owned(),
+        })?;
+    if claim.kind.is_some() {
+        return Err(Error::Conflict {
+            field: "id",
+            message: "this claim is already revealed".to_owned(),
+        });
+    }
+    let opened = commitment(&claim.challenge, &claim.claimant, &body, &nonce);
+    if !ct_eq32(&opened, &claim.commitment) {
+        return Err(Error::Unprocessable {
+            field: "claim",
+            message: "the revealed claim does not hash to the committed value (see docs/API.md, \
+                      \"Claim commitment\": challenge, claimant, kind, message, secret or \
+                      finding, nonce)"
+                .to_owned(),
+        });
+    }
+    let challenge = store::challenges::get_in(&mut tx, &claim.challenge)
+        .await?
+        .ok_or_else(|| Error::internal("a claim's challenge is missing"))?;
+    let now = app.clock.now();
+    let (kind, verdict) = match &body {
+        ClaimBody::Secret { message, secret } => {
+            let seed = challenges::open_seed(app, &challenge)?;
+            let placements = store::challenges::secrets_in(&mut tx, &challenge.id).await?;
+            let verdict = if !passive::judge(&seed, &placements, *message, secret)? {
+                "invalid"
+            } else {
+                match store::claims::winner(&mut tx, &challenge.id, "secret").await? {
+                    Some(w) if w.log_index < claim.log_index => "valid-not-first",
+                    Some(w) => {
+                        // This commit came first: the earlier winner is superseded.
+                        let index = log
+                            .append(
+                                &mut tx,
+                                &verdict_event(&w, "valid-not-first", "automatic", now),
+                            )
+                            .await?;
+                        store::claims::set_verdict(
+                            &mut tx,
+                            &w.id,
+                            "valid-not-first",
+                            index,
+                            "automatic",
+                        )
+                        .await?;
+                        "won"
+                    }
+                    None => "won",
+                }
+            };
+            ("secret", verdict)
+        }
+        ClaimBody::Finding { .. } => ("finding", "needs-review"),
+    };
+    let log_index = log
+        .append(&mut tx, &verdict_event(&claim, verdict, "automatic", now))
+        .await?;
+    let sealed = app.kek.seal(
+        Purpose::ClaimReveal { claim: &claim.id },
+        &Zeroizing::new(serde_json::to_vec(req)?),
+    )?;
+    store::claims::set_reveal(
+        &mut tx,
+        &claim.id,
+        kind,
+        &sealed,
+        verdict,
+        log_index,
+        "automatic",
+    )
+    .await?;
+    if verdict == "won" && challenge.close_on_win && challenge.is_open() {
+        challenges::close_in(app, &mut log, &mut tx, &challenge, "won").await?;
+    }
+    tx.commit().await?;
+    log.committed();
+    tracing::info!(claim = %claim.id, verdict, log_index, "claim revealed");
+    Ok(VerdictView {
+        claim: claim.id,
+        verdict: verdict.to_owned(),
+        log_index,
+    })
+}
+
+fn verdict_event(claim: &ClaimRow, verdict: &str, decided_by: &str, time: u64) -> Event {
+    Event::Verdict {
+        challenge: claim.challenge.clone(),
+        claim: claim.id.clone(),
+        verdict: verdict.to_owned(),
+        decided_by: decided_by.to_owned(),
+        time,
+    }
+}
+
+/// The operator's decision on a `needs-review` claim.
+pub async fn decide(app: &App, id: &str, req: &DecisionRequest) -> Result<VerdictView, Error> {
+    if !is_id(id) {
+        return Err(Error::invalid(
+            "id",
+            "expected a claim id: 16 lowercase hex digits",
+        ));
+    }
+    let verdict = match req.verdict.as_str() {
+        v @ ("won" | "valid-not-first" | "invalid") => v,
+        _ => {
+            return Err(Error::invalid(
+                "verdict",
+                "expected \"won\", \"valid-not-first\" or \"invalid\"",
+            ));
+        }
+    };
+    let (mut log, mut tx) = app.log.begin(&app.store).await?;
+    let claim = store::claims::get_in(&mut tx, id)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            field: "id",
+            message: "no claim with this id".to_owned(),
+        })?;
+    if claim.verdict.as_deref() != Some("needs-review") {
+        return Err(Error::Conflict {
+            field: "id",
+            message: "this claim is not awaiting review".to_owned(),
+        });
+    }
+    let log_index = log
+        .append(
+            &mut tx,
+            &verdict_event(&claim, verdict, "operator", app.clock.now()),
+        )
+        .await?;
+    store::claims::set_verdict(&mut tx, &claim.id, verdict, log_index, "operator").await?;
+    tx.commit().await?;
+    log.committed();
+    tracing::info!(claim = %claim.id, verdict, log_index, "claim decided by the operator");
+    Ok(VerdictView {
+        claim: claim.id,
+        verdict: verdict.to_owned(),
+        log_index,
+    })
+}
+
+/// The receipt of a stored claim.
+pub fn receipt(claim: &ClaimRow) -> Receipt {
+    Receipt {
+        claim: claim.id.clone(),
+        challenge: claim.challenge.clone(),
+        claimant: claim.claimant.clone(),
+        commitment: hex::encode(claim.commitment),
+        log_index: claim.log_index,
+        time: claim.committed_at,
+        signature: hex::encode(&claim.receipt_signature),
+        checkpoint: claim.receipt_checkpoint.clone(),
+    }
+}
+
+/// The public view of a claim; the revealed content only once the challenge is closed.
+pub fn view(app: &App, claim: &ClaimRow, challenge_closed: bool) -> Result<ClaimView, Error> {
+    let reveal = match (&claim.sealed_reveal, challenge_closed) {
+        (Some(sealed), true) => {
+            let bytes = app
+                .kek
+                .open(Purpose::ClaimReveal { claim: &claim.id }, sealed)?;
+            Some(serde_json::from_slice(&bytes)?)
+        }
+        _ => None,
+    };
+    Ok(ClaimView {
+        id: claim.id.clone(),
+        challenge: claim.challenge.clone(),
+        claimant: claim.claimant.clone(),
+        commitment: hex::encode(claim.commitment),
+        log_index: claim.log_index,
+        committed_at: claim.committed_at,
+        receipt: receipt(claim),
+        status: if claim.kind.is_some() {
+            "revealed"
+        } else {
+            "committed"
+        }
+        .to_owned(),
+        kind: claim.kind.clone(),
+        verdict: claim.verdict.clone(),
+        verdict_log_index: claim.verdict_log_index,
+        decided_by: claim.decided_by.clone(),
+        reveal,
+    })
+}
+
+/// Loads a claim or answers 404.
+pub async fn find(app: &App, id: &str) -> Result<ClaimRow, Error> {
+    if !is_id(id) {
+        return Err(Error::invalid(
+            "id",
+            "expected a claim id: 16 lowercase hex digits",
+        ));
+    }
+    store::claims::get(&app.store, id)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            field: "id",
+            message: "no claim with this id".to_owned(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The worked example of docs/API.md, "Claim commitment".
+    #[test]
+    fn commitment_matches_the_documented_example() {
+        let secret: [u8; SECRET_LEN] =
+            hex_field("secret", "00112233445566778899aabbccddeeff").unwrap();
+        let nonce = hex_field::<32>(
+            "nonce",
+            "5c1e0a9b7d3f4e2a8b6c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c",
+        )
+        .unwrap();
+        let body = ClaimBody::Secret {
+            message: 7,
+            secret: Zeroizing::new(secret),
+        };
+        assert_eq!(
+            hex::encode(commitment(
+                "3f2a9c0d1e4b5a69",
+                "alice.research",
+                &body,
+                &nonce
+            )),
+            "6194347caf4710b86fa37135bfcbac2c0fd2851829952d099c1a6edbbda72134"
+        );
+        let finding = ClaimBody::Finding {
+            text: Zeroizing::new("The prekey ids are sequential.".to_owned()),
+        };
+        let mut nonce = [0u8; 32];
+        nonce[31] = 0xaa;
+        assert_eq!(
+            hex::encode(commitment("3f2a9c0d1e4b5a69", "carol", &finding, &nonce)),
+            "0b8764349a91d4918cd197e4a9b0ebb1174672900ea04c1f4401ab6ca4367004"
+        );
+    }
+
+    #[test]
+    fn field_checks() {
+        assert!(is_claimant("alice.research@lab-1_x"));
+        assert!(!is_claimant("a b") && !is_claimant("") && !is_claimant(&"a".repeat(65)));
+        assert!(hex_field::<2>("f", "abcd").is_ok());
+        assert!(hex_field::<2>("f", "ABCD").is_err() && hex_field::<2>("f", "abc").is_err());
+    }
+}

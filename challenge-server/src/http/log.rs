@@ -1,0 +1,88 @@
+//! The transparency log over HTTP: signed checkpoint, entries, inclusion and consistency proofs.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use super::HttpState;
+use super::error::ApiResult;
+use super::extract::Params;
+use crate::api::{ConsistencyProofView, InclusionProofView, LogEntries, LogEntryView};
+use crate::log::{MAX_ENTRIES_PAGE, leaf_hash};
+use crate::{Error, store};
+
+/// `GET /log/checkpoint`: the current tree head, a C2SP checkpoint as a signed note.
+pub async fn checkpoint(State(s): State<Arc<HttpState>>) -> ApiResult<impl IntoResponse> {
+    let (_, note) = s.app.log.checkpoint(&s.app.server_key).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note))
+}
+
+/// `GET /log/entries?from=&limit=`.
+pub async fn entries(
+    State(s): State<Arc<HttpState>>,
+    params: Params,
+) -> ApiResult<Json<LogEntries>> {
+    params.only(&["from", "limit"])?;
+    let from = params.u64("from", Some(0), 0..=u64::MAX >> 1)?;
+    let limit = params.u64("limit", Some(100), 1..=MAX_ENTRIES_PAGE)?;
+    let tree_size = s.app.log.size().await;
+    let to = from.saturating_add(limit).min(tree_size);
+    let rows = store::log::entries(&s.app.store, from, to).await?;
+    Ok(Json(LogEntries {
+        tree_size,
+        entries: rows
+            .into_iter()
+            .map(|(index, data)| LogEntryView {
+                index,
+                leaf_hash: hex::encode(leaf_hash(&data)),
+                data: hex::encode(&data),
+            })
+            .collect(),
+    }))
+}
+
+/// `GET /log/proof/inclusion?index=&size=`.
+pub async fn inclusion(
+    State(s): State<Arc<HttpState>>,
+    params: Params,
+) -> ApiResult<Json<InclusionProofView>> {
+    params.only(&["index", "size"])?;
+    let current = s.app.log.size().await;
+    let size = params.u64("size", Some(current), 1..=current.max(1))?;
+    let index = params.u64("index", None, 0..=size.saturating_sub(1))?;
+    let data = store::log::entries(&s.app.store, index, index + 1)
+        .await?
+        .pop()
+        .map(|(_, data)| data)
+        .ok_or_else(|| Error::invalid("index", "no such entry"))?;
+    let proof = s.app.log.inclusion(index, size, &data).await?;
+    Ok(Json(InclusionProofView {
+        index,
+        tree_size: size,
+        leaf_hash: hex::encode(proof.leaf_hash),
+        root: hex::encode(proof.root),
+        proof: proof.proof.iter().map(hex::encode).collect(),
+    }))
+}
+
+/// `GET /log/proof/consistency?from=&to=`.
+pub async fn consistency(
+    State(s): State<Arc<HttpState>>,
+    params: Params,
+) -> ApiResult<Json<ConsistencyProofView>> {
+    params.only(&["from", "to"])?;
+    let current = s.app.log.size().await;
+    let to = params.u64("to", Some(current), 1..=current.max(1))?;
+    let from = params.u64("from", None, 1..=to)?;
+    let proof = s.app.log.consistency(from, to).await?;
+    Ok(Json(ConsistencyProofView {
+        from,
+        to,
+        from_root: hex::encode(proof.from_root),
+        to_root: hex::encode(proof.to_root),
+        proof: proof.proof.iter().map(hex::encode).collect(),
+    }))
+}

@@ -1,0 +1,110 @@
+//! The HTTP API under `/api/v1` (docs/API.md): routes, extractors and the abuse layers (rate
+//! limit per address, body cap, request timeout). Handlers read like the sentence of what they
+//! do and call [`crate::challenges`], [`crate::claims`] and [`crate::log`].
+
+pub mod admin;
+pub mod claims;
+pub mod error;
+pub mod extract;
+pub mod limits;
+pub mod log;
+pub mod public;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::trace::TraceLayer;
+
+use self::error::ApiError;
+use self::limits::RateLimiter;
+use crate::Error;
+use crate::server::App;
+
+/// The handlers' state.
+#[derive(Debug)]
+pub struct HttpState {
+    /// The service.
+    pub app: Arc<App>,
+    /// Requests per client address.
+    pub per_address: RateLimiter,
+    /// Claim commits per claimant name.
+    pub per_claimant: RateLimiter,
+}
+
+/// The whole router.
+pub fn router(app: Arc<App>) -> Router {
+    let limits = app.config.limits.clone();
+    let state = Arc::new(HttpState {
+        per_address: RateLimiter::new(limits.per_address_per_minute, limits.per_address_burst),
+        per_claimant: RateLimiter::new(limits.per_claimant_per_minute, limits.per_claimant_burst),
+        app,
+    });
+    let api = Router::new()
+        .route("/health", get(public::health))
+        .route("/server-key", get(public::server_key))
+        .route("/challenges", get(public::challenges))
+        .route("/challenges/{id}", get(public::challenge))
+        .route("/challenges/{id}/transcript", get(public::transcript))
+        .route(
+            "/challenges/{id}/transcript/download",
+            get(public::transcript_download),
+        )
+        .route("/challenges/{id}/claims", get(public::challenge_claims))
+        .route("/claims/commit", post(claims::commit))
+        .route("/claims/{id}", get(claims::claim))
+        .route("/claims/{id}/reveal", post(claims::reveal))
+        .route("/log/checkpoint", get(log::checkpoint))
+        .route("/log/entries", get(log::entries))
+        .route("/log/proof/inclusion", get(log::inclusion))
+        .route("/log/proof/consistency", get(log::consistency))
+        .route("/admin/challenges", post(admin::create_challenge))
+        .route("/admin/challenges/{id}/close", post(admin::close_challenge))
+        .route("/admin/claims/{id}/decision", post(admin::decide_claim));
+    let timeout = Duration::from_millis(limits.request_timeout_ms.max(1));
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), per_address))
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    ApiError(Error::Timeout)
+                }))
+                .timeout(timeout),
+        )
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn per_address(
+    State(state): State<Arc<HttpState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match state.per_address.check(&addr.ip().to_string()) {
+        Ok(()) => next.run(request).await,
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError(Error::NotFound {
+        field: "path",
+        message: "no such endpoint; see docs/API.md (everything is under /api/v1)".to_owned(),
+    })
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError(Error::MethodNotAllowed)
+}

@@ -1,0 +1,36 @@
+//! The crypto-challenge bounty service (DESIGN section 4): publishes the real ciphertext traffic
+//! of target-impl, takes commit-then-reveal claims with signed receipts, judges them, logs every
+//! public event in an RFC 6962 transparency log, and reveals its seed at the close so that anyone
+//! can check the contest with [`verify`].
+//!
+//! Layers: [`http`] (routes, extractors), [`tracks`] (the games), [`store`] (persistence),
+//! [`log`] (transparency), [`config`]. [`challenges`] and [`claims`] are the operations that the
+//! HTTP handlers, the CLI and the [`scheduler`] call.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod challenges;
+pub mod claims;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod keys;
+pub mod log;
+pub mod scheduler;
+pub mod seed;
+pub mod server;
+pub mod store;
+pub mod tracks;
+pub mod verify;
+
+pub use config::Config;
+pub use error::Error;
+pub use server::{App, RunningServer};
+
+/// The target-impl version this server was built with (its Cargo.toml `version`).
+pub const TARGET_IMPL_VERSION: &str = env!("TARGET_IMPL_VERSION");
+/// SHA-256 of target-impl's source listing (build.rs; docs/API.md, "target-impl identity").
+pub const TARGET_IMPL_SOURCE_SHA256: &str = env!("TARGET_IMPL_SOURCE_SHA256");

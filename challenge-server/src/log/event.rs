@@ -1,0 +1,124 @@
+//! The public events the log records (docs/API.md, "Log events"). An entry's bytes are the
+//! event's compact JSON, fields in the order below.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{SecretCommitmentView, TargetImplView};
+use crate::tracks::Schedule;
+
+/// A public event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Event {
+    /// A challenge was created: everything it committed to before any traffic.
+    ChallengeCreated {
+        /// Challenge id.
+        challenge: String,
+        /// Track name.
+        track: String,
+        /// Title.
+        title: String,
+        /// SHA-256 of the rules.
+        rules_sha256: String,
+        /// Bounty per kind of win.
+        bounty: BTreeMap<String, String>,
+        /// Schedule.
+        schedule: Schedule,
+        /// Closing time.
+        deadline: u64,
+        /// Close on the first win.
+        close_on_win: bool,
+        /// The seed commitment.
+        seed_commitment: String,
+        /// The secrets' commitments.
+        secret_commitments: Vec<SecretCommitmentView>,
+        /// SHA-256 of Alice's bundle.
+        alice_bundle_sha256: String,
+        /// SHA-256 of Bob's bundle.
+        bob_bundle_sha256: String,
+        /// The target-impl build.
+        target_impl: TargetImplView,
+        /// Creation time.
+        time: u64,
+    },
+    /// A transcript entry was published.
+    Message {
+        /// Challenge id.
+        challenge: String,
+        /// Transcript index.
+        index: u64,
+        /// Scheduled time.
+        time: u64,
+        /// Direction.
+        direction: String,
+        /// Kind.
+        kind: String,
+        /// SHA-256 of the bytes.
+        sha256: String,
+    },
+    /// A claim was committed.
+    ClaimCommitted {
+        /// Challenge id.
+        challenge: String,
+        /// Claim id.
+        claim: String,
+        /// Claimant name.
+        claimant: String,
+        /// The committed hash.
+        commitment: String,
+        /// Commit time.
+        time: u64,
+    },
+    /// A claim got a verdict (or a new one).
+    Verdict {
+        /// Challenge id.
+        challenge: String,
+        /// Claim id.
+        claim: String,
+        /// The verdict.
+        verdict: String,
+        /// `automatic` or `operator`.
+        decided_by: String,
+        /// Time.
+        time: u64,
+    },
+    /// A challenge closed.
+    ChallengeClosed {
+        /// Challenge id.
+        challenge: String,
+        /// `deadline`, `won` or `operator`.
+        reason: String,
+        /// Time.
+        time: u64,
+    },
+    /// A challenge's seed was revealed.
+    SeedRevealed {
+        /// Challenge id.
+        challenge: String,
+        /// The master seed.
+        seed: String,
+        /// Time.
+        time: u64,
+    },
+}
+
+impl Event {
+    /// The entry bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, crate::Error> {
+        Ok(serde_json::to_vec(self)?)
+    }
+
+    /// The challenge the event is about.
+    pub fn challenge(&self) -> &str {
+        match self {
+            Event::ChallengeCreated { challenge, .. }
+            | Event::Message { challenge, .. }
+            | Event::ClaimCommitted { challenge, .. }
+            | Event::Verdict { challenge, .. }
+            | Event::ChallengeClosed { challenge, .. }
+            | Event::SeedRevealed { challenge, .. } => challenge,
+        }
+    }
+}

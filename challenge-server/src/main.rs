@@ -1,0 +1,309 @@
+//! The `challenge-server` command: `serve` (with `--demo`), `challenge create|close`,
+//! `admin-token`, `export` and `verify`. docs/OPERATING.md describes each.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use challenge_server::clock::Clock;
+use challenge_server::tracks::ChallengeSpec;
+use challenge_server::verify::{self, Source, VerifyError};
+use challenge_server::{App, Config, Error, RunningServer, challenges, store};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "challenge-server",
+    version,
+    about = "The crypto-challenge bounty service"
+)]
+struct Cli {
+    /// TOML configuration file (environment variables CHALLENGE_SERVER_* override it).
+    #[arg(long, global = true, env = "CHALLENGE_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (overrides the configuration).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serves the API and runs the scheduler until Ctrl-C or SIGTERM.
+    Serve {
+        /// Address to listen on (overrides the configuration; port 0 picks a free one).
+        #[arg(long)]
+        listen: Option<String>,
+        /// On a data directory without challenges, create a demo challenge with a fast schedule.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manages challenges in the data directory.
+    Challenge {
+        #[command(subcommand)]
+        command: ChallengeCommand,
+    },
+    /// Creates a new admin token, stores its hash, prints the token once.
+    AdminToken,
+    /// Downloads everything `verify` needs about a challenge into a directory.
+    Export {
+        /// The server's base URL.
+        #[arg(long)]
+        url: String,
+        /// Challenge id.
+        #[arg(long)]
+        challenge: String,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Checks a closed challenge from its revealed seed; exits non-zero at the first mismatch.
+    Verify {
+        /// The server's base URL.
+        #[arg(long, conflicts_with = "dir", required_unless_present = "dir")]
+        url: Option<String>,
+        /// An exported directory instead of a server.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Challenge id (default with --dir: the exported one).
+        #[arg(long, required_unless_present = "dir")]
+        challenge: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ChallengeCommand {
+    /// Creates a challenge from a TOML definition (docs/OPERATING.md).
+    Create {
+        /// The definition.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Lists the challenges.
+    List,
+    /// Closes a challenge now and reveals its seed.
+    Close {
+        /// Challenge id.
+        id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Verify {
+            url,
+            dir,
+            challenge,
+        } => return verify_command(url, dir, challenge).await,
+        Command::Export {
+            url,
+            challenge,
+            out,
+        } => export_command(&url, &challenge, &out).await,
+        command => match load_config(cli.config.as_deref(), cli.data_dir) {
+            Ok(config) => local_command(config, command).await,
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(path: Option<&Path>, data_dir: Option<PathBuf>) -> Result<Config, Error> {
+    let mut config = Config::load(path)?;
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    Ok(config)
+}
+
+async fn local_command(mut config: Config, command: Command) -> Result<(), Error> {
+    match command {
+        Command::Serve { listen, demo } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            serve(config, demo).await
+        }
+        Command::Challenge { command } => challenge_command(config, command).await,
+        Command::AdminToken => {
+            let app = App::open(config, Clock::System).await?;
+            println!("{}", app.create_admin_token().await?);
+            Ok(())
+        }
+        Command::Verify { .. } | Command::Export { .. } => Ok(()),
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> Result<(), Error> {
+    let app = App::open(config, Clock::System).await?;
+    let first_run = store::keys::admin_token_hashes(&app.store)
+        .await?
+        .is_empty()
+        && app.config.admin_token_sha256.is_none();
+    let demo_challenge = if demo && store::challenges::list(&app.store).await?.is_empty() {
+        Some(challenges::create(&app, demo_spec(), None).await?)
+    } else {
+        None
+    };
+    let server = RunningServer::start(app.clone()).await?;
+    let url = app
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| server.url());
+    println!("challenge-server listening on {}", server.url());
+    if first_run {
+        println!(
+            "admin token (shown once; only its hash is stored): {}",
+            app.create_admin_token().await?
+        );
+    }
+    for row in store::challenges::list(&app.store).await? {
+        let label = if demo_challenge.as_ref().is_some_and(|d| d.id == row.id) {
+            "demo challenge"
+        } else {
+            "challenge"
+        };
+        println!(
+            "{label} {} ({}): {url}/api/v1/challenges/{}",
+            row.id, row.status, row.id
+        );
+    }
+    println!("transcript: {url}/api/v1/challenges/<id>/transcript   health: {url}/api/v1/health");
+    server.run_until_signal().await
+}
+
+/// The demo: 20 messages, one every 3 s, 2 secrets, closing 60 s after the last message.
+fn demo_spec() -> ChallengeSpec {
+    ChallengeSpec {
+        title: "Demo: find a secret in published PQXDH + Double Ratchet traffic".to_owned(),
+        rules: "Two parties derived from a secret seed exchange 20 messages, one every 3 seconds. \
+                Every byte they exchange is published in the transcript. Two messages carry a \
+                128-bit secret each; their salted commitments are published. Commit the SHA-256 \
+                of your claim (docs/API.md), then reveal it. The first valid commit by log index \
+                wins. The seed is revealed 60 seconds after the last message."
+            .to_owned(),
+        track: "passive".to_owned(),
+        bounty: [("secret".to_owned(), "demo: eternal glory".to_owned())].into(),
+        schedule: challenge_server::tracks::ScheduleSpec {
+            messages: 20,
+            interval_secs: 3,
+            start_at: None,
+            start_in_secs: Some(3),
+        },
+        deadline: None,
+        deadline_after_last_secs: Some(60),
+        close_on_win: false,
+        secrets: 2,
+    }
+}
+
+async fn challenge_command(config: Config, command: ChallengeCommand) -> Result<(), Error> {
+    let app = App::open(config, Clock::System).await?;
+    match command {
+        ChallengeCommand::Create { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                Error::invalid("file", format!("cannot read {}: {e}", file.display()))
+            })?;
+            let spec: ChallengeSpec =
+                toml::from_str(&text).map_err(|e| Error::invalid("file", e.to_string()))?;
+            let row = challenges::create(&app, spec, None).await?;
+            let view = challenges::view(&app, &row).await?;
+            println!("{}", serde_json::to_string_pretty(&view)?);
+        }
+        ChallengeCommand::List => {
+            for row in store::challenges::list(&app.store).await? {
+                println!(
+                    "{}  {:6}  deadline {}  {}",
+                    row.id, row.status, row.deadline, row.title
+                );
+            }
+        }
+        ChallengeCommand::Close { id } => {
+            let row = challenges::find(&app, &id, "id").await?;
+            challenges::close(&app, &row.id, "operator").await?;
+            println!("closed {}; seed revealed", row.id);
+        }
+    }
+    app.store.close().await;
+    Ok(())
+}
+
+async fn export_command(url: &str, challenge: &str, out: &Path) -> Result<(), Error> {
+    let source = Source::http(url).map_err(Error::internal)?;
+    verify::export(&source, challenge, out)
+        .await
+        .map_err(Error::internal)?;
+    println!("exported challenge {challenge} to {}", out.display());
+    Ok(())
+}
+
+async fn verify_command(
+    url: Option<String>,
+    dir: Option<PathBuf>,
+    challenge: Option<String>,
+) -> ExitCode {
+    let (source, id) = match (url, dir) {
+        (Some(url), _) => match Source::http(&url) {
+            Ok(source) => (source, challenge.unwrap_or_default()),
+            Err(e) => return fail(&e),
+        },
+        (None, Some(dir)) => {
+            let source = Source::Dir(dir);
+            let id = match challenge {
+                Some(id) => id,
+                None => match source.challenge("").await {
+                    Ok(c) => c.id,
+                    Err(e) => return fail(&e),
+                },
+            };
+            (source, id)
+        }
+        (None, None) => return fail(&VerifyError::Source("give --url or --dir".to_owned())),
+    };
+    match verify::verify(&source, &id).await {
+        Ok(report) => {
+            println!(
+                "OK: challenge {id}: transcript entries regenerated byte for byte: {}; secrets \
+                 found as committed: {}; claims checked (receipt, reveal, verdict): {}; log \
+                 entries: {}; tree heads consistent: {}",
+                report.entries, report.secrets, report.claims, report.log_size, report.checkpoints
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &VerifyError) -> ExitCode {
+    eprintln!("verify: {e}");
+    ExitCode::FAILURE
+}

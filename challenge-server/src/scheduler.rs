@@ -1,0 +1,45 @@
+//! The scheduler: every tick, each open challenge gets the entries whose time has come
+//! (challenges::run_due_steps: stored, then published) and closes at its deadline. It reads the
+//! database each tick, so challenges created by the CLI in another process are picked up, and
+//! after a restart it continues at the first entry not yet produced.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::challenges;
+use crate::server::App;
+use crate::store;
+
+/// Runs until `stop` turns true.
+pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let tick = Duration::from_millis(app.config.scheduler.tick_ms.max(10));
+    loop {
+        tick_once(&app).await;
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// One pass over the open challenges.
+pub async fn tick_once(app: &App) {
+    let ids = match store::challenges::open_ids(&app.store).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::error!(error = %e, "scheduler cannot list challenges");
+            return;
+        }
+    };
+    for id in ids {
+        if let Err(e) = challenges::run_due_steps(app, &id).await {
+            tracing::error!(challenge = %id, error = %e, "scheduler step failed");
+            continue;
+        }
+        if let Err(e) = challenges::close_if_due(app, &id).await {
+            tracing::error!(challenge = %id, error = %e, "scheduler close failed");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Claims: commits with their receipts, sealed reveals, verdicts.
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, Tx, blob32, db_int, from_db};
+use crate::Error;
+
+/// A claim row.
+#[derive(Clone, Debug)]
+pub struct ClaimRow {
+    /// Id.
+    pub id: String,
+    /// Challenge id.
+    pub challenge: String,
+    /// Claimant name.
+    pub claimant: String,
+    /// Committed hash.
+    pub commitment: [u8; 32],
+    /// Commit time.
+    pub committed_at: u64,
+    /// Log index of the commit.
+    pub log_index: u64,
+    /// Receipt signature.
+    pub receipt_signature: Vec<u8>,
+    /// Signed checkpoint right after the commit.
+    pub receipt_checkpoint: String,
+    /// Revealed kind.
+    pub kind: Option<String>,
+    /// The sealed reveal.
+    pub sealed_reveal: Option<Vec<u8>>,
+    /// Verdict.
+    pub verdict: Option<String>,
+    /// Log index of the latest verdict event.
+    pub verdict_log_index: Option<u64>,
+    /// `automatic` or `operator`.
+    pub decided_by: Option<String>,
+}
+
+impl ClaimRow {
+    fn from_row(r: &SqliteRow) -> Result<Self, Error> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            challenge: r.try_get("challenge_id")?,
+            claimant: r.try_get("claimant")?,
+            commitment: blob32(&r.try_get::<Vec<u8>, _>("commitment")?)?,
+            committed_at: from_db(r.try_get("committed_at")?)?,
+            log_index: from_db(r.try_get("log_index")?)?,
+            receipt_signature: r.try_get("receipt_signature")?,
+            receipt_checkpoint: r.try_get("receipt_checkpoint")?,
+            kind: r.try_get("kind")?,
+            sealed_reveal: r.try_get("sealed_reveal")?,
+            verdict: r.try_get("verdict")?,
+            verdict_log_index: r
+                .try_get::<Option<i64>, _>("verdict_log_index")?
+                .map(from_db)
+                .transpose()?,
+            decided_by: r.try_get("decided_by")?,
+        })
+    }
+}
+
+/// Inserts a committed claim.
+pub async fn insert(tx: &mut Tx, c: &ClaimRow) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO claims (id, challenge_id, claimant, commitment, committed_at, log_index, \
+         receipt_signature, receipt_checkpoint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&c.id)
+    .bind(&c.challenge)
+    .bind(&c.claimant)
+    .bind(c.commitment.as_slice())
+    .bind(db_int(c.committed_at)?)
+    .bind(db_int(c.log_index)?)
+    .bind(&c.receipt_signature)
+    .bind(&c.receipt_checkpoint)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether a challenge already has a claim with this commitment.
+pub async fn commitment_exists(
+    tx: &mut Tx,
+    challenge: &str,
+    commitment: &[u8; 32],
+) -> Result<bool, Error> {
+    let row = sqlx::query("SELECT id FROM claims WHERE challenge_id = $1 AND commitment = $2")
+        .bind(challenge)
+        .bind(commitment.as_slice())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// One claim.
+pub async fn get(store: &Store, id: &str) -> Result<Option<ClaimRow>, Error> {
+    let row = sqlx::query("SELECT * FROM claims WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?;
+    row.as_ref().map(ClaimRow::from_row).transpose()
+}
+
+/// One claim, read inside a write transaction.
+pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<ClaimRow>, Error> {
+    let row = sqlx::query("SELECT * FROM claims WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(ClaimRow::from_row).transpose()
+}
+
+/// A challenge's claims by log index.
+pub async fn for_challenge(store: &Store, challenge: &str) -> Result<Vec<ClaimRow>, Error> {
+    let rows = sqlx::query("SELECT * FROM claims WHERE challenge_id = $1 ORDER BY log_index")
+        .bind(challenge)
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(ClaimRow::from_row).collect()
+}
+
+/// The current winner of a kind of win in a challenge, if any.
+pub async fn winner(tx: &mut Tx, challenge: &str, kind: &str) -> Result<Option<ClaimRow>, Error> {
+    let row = sqlx::query(
+        "SELECT * FROM claims WHERE challenge_id = $1 AND kind = $2 AND verdict = 'won' \
+         ORDER BY log_index LIMIT 1",
+    )
+    .bind(challenge)
+    .bind(kind)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(ClaimRow::from_row).transpose()
+}
+
+/// Records a reveal and its verdict.
+pub async fn set_reveal(
+    tx: &mut Tx,
+    id: &str,
+    kind: &str,
+    sealed_reveal: &[u8],
+    verdict: &str,
+    verdict_log_index: u64,
+    decided_by: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE claims SET kind = $1, sealed_reveal = $2, verdict = $3, verdict_log_index = $4, \
+         decided_by = $5 WHERE id = $6",
+    )
+    .bind(kind)
+    .bind(sealed_reveal)
+    .bind(verdict)
+    .bind(db_int(verdict_log_index)?)
+    .bind(decided_by)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Changes a verdict (operator decision, or a win superseded by an earlier commit).
+pub async fn set_verdict(
+    tx: &mut Tx,
+    id: &str,
+    verdict: &str,
+    verdict_log_index: u64,
+    decided_by: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE claims SET verdict = $1, verdict_log_index = $2, decided_by = $3 WHERE id = $4",
+    )
+    .bind(verdict)
+    .bind(db_int(verdict_log_index)?)
+    .bind(decided_by)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,483 @@
+//! The `passive` track (Telegram 2013): two parties derived from the challenge seed converse on
+//! a schedule; every byte they exchange is published. Transcript entry 0 is Bob's prekey bundle
+//! (fetched by Alice), entries `1..=messages` are the messages, Alice's first carrying the PQXDH
+//! prefix. Secrets of 128 bits sit in designated messages. Win: a secret.
+//!
+//! Everything here is a function of the seed; the server, its health solver and `verify` run the
+//! same code, so a restart or a verifier regenerates identical bytes.
+
+use core::fmt;
+
+use target_impl::wire::WireMessage;
+use target_impl::{Device, Outgoing, PeerId, VerifiedBundle};
+use zeroize::Zeroizing;
+
+use super::Schedule;
+use crate::Error;
+use crate::keys::ct_eq32;
+use crate::seed::{MasterSeed, label};
+
+/// Length of a secret, in bytes (128 bits).
+pub const SECRET_LEN: usize = 16;
+/// Content type of every message (text).
+pub const CONTENT_TYPE: u8 = 1;
+const SECRET_COMMITMENT_LABEL: &[u8] = b"challenge-server/v1/secret-commitment\n";
+
+/// Filler sentences of the messages that carry no secret. Each fits the same 64-byte padding
+/// bucket as a secret message, so sizes do not single out the designated messages.
+const FILLERS: [&str; 12] = [
+    "Are we still on for Thursday?",
+    "Yes, same place as last time.",
+    "I sent the draft; tell me what you think.",
+    "Running ten minutes late, sorry.",
+    "Did you get the documents I mentioned?",
+    "Not yet. I will check again tonight.",
+    "The weather here is awful today.",
+    "Call me when you land.",
+    "Let us keep this between us for now.",
+    "Thanks, that helps a lot.",
+    "Can you bring the charger?",
+    "See you tomorrow.",
+];
+
+/// Who sent a transcript entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Alice to Bob.
+    AliceToBob,
+    /// Bob to Alice.
+    BobToAlice,
+}
+
+impl Direction {
+    /// The name used in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::AliceToBob => "alice-to-bob",
+            Direction::BobToAlice => "bob-to-alice",
+        }
+    }
+}
+
+/// What a transcript entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A prekey bundle.
+    Bundle,
+    /// An initial message (PQXDH prefix and a ratchet message).
+    Initial,
+    /// A ratchet message.
+    Ratchet,
+}
+
+impl Kind {
+    /// The name used in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Bundle => "bundle",
+            Kind::Initial => "initial",
+            Kind::Ratchet => "ratchet",
+        }
+    }
+
+    fn of(bytes: &[u8]) -> Result<Self, Error> {
+        Ok(match WireMessage::decode(bytes)? {
+            WireMessage::Bundle(_) => Kind::Bundle,
+            WireMessage::Initial(_) => Kind::Initial,
+            WireMessage::Ratchet(_) => Kind::Ratchet,
+        })
+    }
+}
+
+/// One transcript entry: exactly the bytes that crossed the wire, with their time.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Index in the transcript (0: Bob's bundle).
+    pub index: u64,
+    /// Scheduled time (also the sender's and the receiver's `now`).
+    pub sent_at: u64,
+    /// Sender and receiver.
+    pub direction: Direction,
+    /// Wire type.
+    pub kind: Kind,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Step")
+            .field("index", &self.index)
+            .field("sent_at", &self.sent_at)
+            .field("direction", &self.direction)
+            .field("kind", &self.kind)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// Where secret `index` sits, and its public salted commitment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecretPlacement {
+    /// The secret's number.
+    pub index: u32,
+    /// The transcript index of the message that carries it.
+    pub message: u64,
+    /// `SHA-256("challenge-server/v1/secret-commitment\n" || salt || secret)`.
+    pub commitment: [u8; 32],
+}
+
+/// The two parties' devices.
+pub struct Parties {
+    /// Alice, the initiator.
+    pub alice: Device,
+    /// Bob, the responder, whose bundle is entry 0.
+    pub bob: Device,
+}
+
+impl fmt::Debug for Parties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Parties(..)")
+    }
+}
+
+/// The public material of a new challenge.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    /// Alice's prekey bundle (published; Alice initiates, so nobody uses it).
+    pub alice_bundle: Vec<u8>,
+    /// Bob's prekey bundle: transcript entry 0.
+    pub bob_bundle: Vec<u8>,
+    /// Every secret's placement and commitment.
+    pub secrets: Vec<SecretPlacement>,
+}
+
+fn peer(name: &str) -> Result<PeerId, Error> {
+    Ok(PeerId::new(name)?)
+}
+
+/// The parties as they are before entry 0: Alice from `derive("party/alice")`, Bob from
+/// `derive("party/bob")` with one one-time X25519 and one one-time ML-KEM prekey.
+pub fn parties(seed: &MasterSeed) -> Result<Parties, Error> {
+    let mut rng = seed.rng(label::ALICE, 0)?;
+    let alice = Device::generate(&mut rng)?;
+    let mut rng = seed.rng(label::BOB, 0)?;
+    let mut bob = Device::generate(&mut rng)?;
+    bob.add_one_time_prekeys(1, &mut rng)?;
+    bob.add_one_time_kem_prekeys(1, &mut rng)?;
+    Ok(Parties { alice, bob })
+}
+
+/// The public setup: bundles and secret commitments.
+pub fn setup(seed: &MasterSeed, schedule: &Schedule, secrets: u32) -> Result<Setup, Error> {
+    let parties = parties(seed)?;
+    Ok(Setup {
+        alice_bundle: parties.alice.prekey_bundle()?.to_bytes(),
+        bob_bundle: parties.bob.prekey_bundle()?.to_bytes(),
+        secrets: placements(seed, schedule, secrets)?,
+    })
+}
+
+/// Secret `index`.
+pub fn secret(seed: &MasterSeed, index: u32) -> Result<Zeroizing<[u8; SECRET_LEN]>, Error> {
+    let full = seed.derive(label::SECRET, u64::from(index))?;
+    let mut out = Zeroizing::new([0u8; SECRET_LEN]);
+    out.copy_from_slice(full.get(..SECRET_LEN).unwrap_or(&[0; SECRET_LEN]));
+    Ok(out)
+}
+
+/// The salted commitment to `secret` under `salt`.
+pub fn secret_commitment(salt: &[u8; 32], secret: &[u8; SECRET_LEN]) -> [u8; 32] {
+    target_impl::hazmat::sha256(&[SECRET_COMMITMENT_LABEL, salt, secret])
+}
+
+/// Where each secret goes: message `1 + derive_index("secret-position", j, messages)`, moved
+/// to the next free message (cyclically) if taken.
+pub fn placements(
+    seed: &MasterSeed,
+    schedule: &Schedule,
+    count: u32,
+) -> Result<Vec<SecretPlacement>, Error> {
+    let mut out: Vec<SecretPlacement> = Vec::with_capacity(count as usize);
+    for index in 0..count {
+        let mut message =
+            1 + seed.derive_index(label::SECRET_POSITION, u64::from(index), schedule.messages)?;
+        while out.iter().any(|p| p.message == message) {
+            message = message % schedule.messages + 1;
+        }
+        let salt = seed.derive(label::SECRET_SALT, u64::from(index))?;
+        out.push(SecretPlacement {
+            index,
+            message,
+            commitment: secret_commitment(&salt, &*secret(seed, index)?),
+        });
+    }
+    Ok(out)
+}
+
+/// Who sends message `k`: Alice sends the first; after that `derive("direction", k)`'s first
+/// byte decides (even: Alice).
+pub fn direction(seed: &MasterSeed, k: u64) -> Result<Direction, Error> {
+    if k <= 1 {
+        return Ok(Direction::AliceToBob);
+    }
+    Ok(if seed.derive_index(label::DIRECTION, k, 2)? == 0 {
+        Direction::AliceToBob
+    } else {
+        Direction::BobToAlice
+    })
+}
+
+/// The plaintext of message `k`: `secret <j>: <32 hex digits>` if it carries secret `j`, else
+/// a filler sentence chosen by `derive("filler", k)`.
+pub fn payload(
+    seed: &MasterSeed,
+    placements: &[SecretPlacement],
+    k: u64,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    if let Some(p) = placements.iter().find(|p| p.message == k) {
+        let secret = secret(seed, p.index)?;
+        let text = Zeroizing::new(format!("secret {}: {}", p.index, hex::encode(*secret)));
+        return Ok(Zeroizing::new(text.as_bytes().to_vec()));
+    }
+    let which = seed.derive_index(label::FILLER, k, FILLERS.len() as u64)?;
+    let filler = FILLERS
+        .get(usize::try_from(which).unwrap_or(0))
+        .copied()
+        .unwrap_or_default();
+    Ok(Zeroizing::new(filler.as_bytes().to_vec()))
+}
+
+/// Transcript entry 0: Bob's bundle, as Alice fetches it.
+pub fn bundle_step(parties: &Parties, schedule: &Schedule) -> Result<Step, Error> {
+    Ok(Step {
+        index: 0,
+        sent_at: schedule.time_of(0),
+        direction: Direction::BobToAlice,
+        kind: Kind::Bundle,
+        bytes: parties.bob.prekey_bundle()?.to_bytes(),
+    })
+}
+
+/// Plays message `k` (1-based) on `parties`: the sender encrypts at the scheduled time with the
+/// randomness of `derive("step", k)` (Alice first starts the session from Bob's bundle with the
+/// same stream), and the receiver decrypts it at the same time and must get the payload back.
+pub fn play_step(
+    parties: &mut Parties,
+    seed: &MasterSeed,
+    schedule: &Schedule,
+    placements: &[SecretPlacement],
+    k: u64,
+) -> Result<Step, Error> {
+    if k == 0 || k > schedule.messages {
+        return Err(Error::internal(format!("no message {k} in the schedule")));
+    }
+    let now = schedule.time_of(k);
+    let mut rng = seed.rng(label::STEP, k)?;
+    let (to_alice, to_bob) = (peer("alice")?, peer("bob")?);
+    if k == 1 {
+        let bundle = VerifiedBundle::import(&parties.bob.prekey_bundle()?.to_bytes())?;
+        parties.alice.initiate(&to_bob, &bundle, &mut rng)?;
+    }
+    let direction = direction(seed, k)?;
+    let payload = payload(seed, placements, k)?;
+    let outgoing = Outgoing {
+        content_type: CONTENT_TYPE,
+        ttl: 0,
+        payload: &payload,
+    };
+    let (sender, receiver, sender_peer, receiver_peer) = match direction {
+        Direction::AliceToBob => (&mut parties.alice, &mut parties.bob, &to_bob, &to_alice),
+        Direction::BobToAlice => (&mut parties.bob, &mut parties.alice, &to_alice, &to_bob),
+    };
+    let bytes = sender
+        .session_mut(sender_peer)
+        .ok_or_else(|| Error::internal("the sender has no session"))?
+        .encrypt(&outgoing, now, &mut rng)?;
+    let received = receiver.decrypt(receiver_peer, &bytes, now)?;
+    if received.payload.as_slice() != payload.as_slice() {
+        return Err(Error::internal("the receiver decrypted another payload"));
+    }
+    Ok(Step {
+        index: k,
+        sent_at: now,
+        direction,
+        kind: Kind::of(&bytes)?,
+        bytes,
+    })
+}
+
+/// Every transcript entry from scratch, `0..=upto` (for `verify` and tests).
+pub fn replay(
+    seed: &MasterSeed,
+    schedule: &Schedule,
+    placements: &[SecretPlacement],
+    upto: u64,
+) -> Result<Vec<Step>, Error> {
+    let mut parties = parties(seed)?;
+    let mut steps = vec![bundle_step(&parties, schedule)?];
+    for k in 1..=upto.min(schedule.messages) {
+        steps.push(play_step(&mut parties, seed, schedule, placements, k)?);
+    }
+    Ok(steps)
+}
+
+/// What the solver found in the published traffic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SolveReport {
+    /// Published entries examined.
+    pub entries_checked: u64,
+    /// Secrets found in the published messages, with their commitments matching.
+    pub secrets_confirmed: u32,
+    /// Secrets whose message is not published yet.
+    pub secrets_pending: u32,
+    /// The first problem, if any: the challenge is not solvable as committed.
+    pub problem: Option<String>,
+}
+
+/// The health solver: from the seed, the receiver of each *published* entry decrypts the
+/// published bytes (the sender's state advances by re-encrypting, which decryption of later
+/// replies needs); every published designated message must hold its secret, and the secret must
+/// open its published commitment.
+pub fn solve(
+    seed: &MasterSeed,
+    schedule: &Schedule,
+    placements: &[SecretPlacement],
+    published: &[Step],
+) -> Result<SolveReport, Error> {
+    let mut report = SolveReport {
+        entries_checked: 0,
+        secrets_confirmed: 0,
+        secrets_pending: 0,
+        problem: None,
+    };
+    let mut parties = parties(seed)?;
+    let (to_alice, to_bob) = (peer("alice")?, peer("bob")?);
+    for entry in published {
+        report.entries_checked += 1;
+        if entry.index == 0 {
+            if entry.bytes != parties.bob.prekey_bundle()?.to_bytes() {
+                report.problem = Some("entry 0 is not Bob's bundle".to_owned());
+                return Ok(report);
+            }
+            continue;
+        }
+        // Advance the sender (its own state is not in what it published) ...
+        let mut shadow = Parties {
+            alice: parties.alice.clone(),
+            bob: parties.bob.clone(),
+        };
+        play_step(&mut shadow, seed, schedule, placements, entry.index)?;
+        let (sender_after, receiver_peer) = match entry.direction {
+            Direction::AliceToBob => (shadow.alice, &to_alice),
+            Direction::BobToAlice => (shadow.bob, &to_bob),
+        };
+        // ... and let the receiver decrypt the published bytes.
+        let receiver = match entry.direction {
+            Direction::AliceToBob => &mut parties.bob,
+            Direction::BobToAlice => &mut parties.alice,
+        };
+        let message = match receiver.decrypt(receiver_peer, &entry.bytes, entry.sent_at) {
+            Ok(m) => m,
+            Err(e) => {
+                report.problem = Some(format!("entry {} does not decrypt: {e}", entry.index));
+                return Ok(report);
+            }
+        };
+        match entry.direction {
+            Direction::AliceToBob => parties.alice = sender_after,
+            Direction::BobToAlice => parties.bob = sender_after,
+        }
+        if let Some(p) = placements.iter().find(|p| p.message == entry.index) {
+            if !payload_opens(seed, p, &message.payload)? {
+                report.problem = Some(format!(
+                    "message {} does not hold secret {} as committed",
+                    entry.index, p.index
+                ));
+                return Ok(report);
+            }
+            report.secrets_confirmed += 1;
+        }
+    }
+    let published_max = published.last().map(|s| s.index);
+    report.secrets_pending = placements
+        .iter()
+        .filter(|p| published_max.is_none_or(|max| p.message > max))
+        .count() as u32;
+    Ok(report)
+}
+
+/// Whether a decrypted payload holds secret `p.index` and the secret opens `p.commitment`.
+fn payload_opens(seed: &MasterSeed, p: &SecretPlacement, payload: &[u8]) -> Result<bool, Error> {
+    let prefix = format!("secret {}: ", p.index);
+    let Some(hex_part) = payload.strip_prefix(prefix.as_bytes()) else {
+        return Ok(false);
+    };
+    let Ok(found) = hex::decode(hex_part).map(Zeroizing::new) else {
+        return Ok(false);
+    };
+    let Ok(found): Result<[u8; SECRET_LEN], _> = found.as_slice().try_into() else {
+        return Ok(false);
+    };
+    let found = Zeroizing::new(found);
+    let salt = seed.derive(label::SECRET_SALT, u64::from(p.index))?;
+    Ok(ct_eq32(&secret_commitment(&salt, &found), &p.commitment))
+}
+
+/// Judges a secret claim: whether `secret` is the secret carried by message `message`.
+pub fn judge(
+    seed: &MasterSeed,
+    placements: &[SecretPlacement],
+    message: u64,
+    secret: &[u8; SECRET_LEN],
+) -> Result<bool, Error> {
+    let Some(p) = placements.iter().find(|p| p.message == message) else {
+        return Ok(false);
+    };
+    let salt = seed.derive(label::SECRET_SALT, u64::from(p.index))?;
+    Ok(ct_eq32(&secret_commitment(&salt, secret), &p.commitment))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule() -> Schedule {
+        Schedule {
+            messages: 12,
+            interval_secs: 10,
+            start_at: 1_700_000_000,
+        }
+    }
+
+    #[test]
+    fn replay_is_deterministic_and_solvable() {
+        let seed = MasterSeed::from_bytes([9; 32]);
+        let placements = placements(&seed, &schedule(), 3).unwrap();
+        let a = replay(&seed, &schedule(), &placements, 12).unwrap();
+        let b = replay(&seed, &schedule(), &placements, 12).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 13);
+        assert_eq!(a[1].kind, Kind::Initial);
+        let report = solve(&seed, &schedule(), &placements, &a).unwrap();
+        assert_eq!(report.problem, None);
+        assert_eq!(report.secrets_confirmed, 3);
+        for p in &placements {
+            let s = secret(&seed, p.index).unwrap();
+            assert!(judge(&seed, &placements, p.message, &s).unwrap());
+            assert!(!judge(&seed, &placements, p.message, &[0; 16]).unwrap());
+        }
+    }
+
+    #[test]
+    fn solver_notices_a_changed_byte() {
+        let seed = MasterSeed::from_bytes([3; 32]);
+        let placements = placements(&seed, &schedule(), 1).unwrap();
+        let mut steps = replay(&seed, &schedule(), &placements, 12).unwrap();
+        let last = steps.last_mut().unwrap();
+        let n = last.bytes.len();
+        last.bytes[n - 1] ^= 1;
+        let report = solve(&seed, &schedule(), &placements, &steps).unwrap();
+        assert!(report.problem.is_some());
+    }
+}
