@@ -1,0 +1,157 @@
+//! Replays the fuzz targets' regression inputs (`fuzz/regressions/<target>/*`, each a crash a
+//! fuzzer once found) and their seed corpora through the very harness bodies the libFuzzer
+//! binaries run, included here from `fuzz/src/lib.rs` so the workspace's `cargo test` checks
+//! them without building libFuzzer. Requires `--features hazmat,arbitrary`.
+#![cfg(all(feature = "hazmat", feature = "arbitrary"))]
+
+#[allow(unreachable_pub, missing_docs)]
+#[path = "../../fuzz/src/lib.rs"]
+mod harness;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+fn regressions_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions")
+}
+
+fn check_named(target: &str) -> Option<harness::Check> {
+    harness::TARGETS
+        .iter()
+        .find(|(name, _)| *name == target)
+        .map(|(_, check)| *check)
+}
+
+/// Runs every input through its target's check and reports all failures at once.
+fn replay(inputs: Vec<(String, harness::Check, Vec<u8>)>) -> usize {
+    let count = inputs.len();
+    let mut failed = Vec::new();
+    for (label, check, bytes) in inputs {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| check(&bytes))) {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failed.push(format!("{label} ({} bytes): {what}", bytes.len()));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {count} failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+    count
+}
+
+#[test]
+fn regressions_replay() {
+    let mut inputs = Vec::new();
+    let dir = regressions_dir();
+    let mut targets: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    targets.sort();
+    for target_dir in targets {
+        let target = target_dir
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let check = check_named(&target)
+            .unwrap_or_else(|| panic!("fuzz/regressions/{target}: no fuzz target of that name"));
+        let mut files: Vec<_> = std::fs::read_dir(&target_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != ".gitkeep"))
+            .collect();
+        files.sort();
+        for file in files {
+            let bytes = std::fs::read(&file).unwrap();
+            inputs.push((file.display().to_string(), check, bytes));
+        }
+    }
+    let count = replay(inputs);
+    println!("replayed {count} regression inputs");
+}
+
+#[test]
+fn seed_corpora_pass() {
+    let seeds = harness::seeds::all();
+    for (target, _) in harness::TARGETS {
+        assert!(
+            seeds.iter().any(|s| s.target == target),
+            "no seed for {target}"
+        );
+    }
+    let inputs = seeds
+        .into_iter()
+        .map(|s| {
+            let label = format!("seed {}/{}", s.target, s.name);
+            (label, check_named(s.target).unwrap(), s.bytes)
+        })
+        .collect();
+    let count = replay(inputs);
+    println!("replayed {count} seeds");
+}
+
+/// The seeds reach the outcomes they are named for, so the fuzzers start from every branch.
+#[test]
+fn seeds_reach_their_branches() {
+    use target_impl::Error;
+    let world = harness::fixture::world();
+    let fields = harness::blob::SessionFields::parse(&world.session_blob).unwrap();
+    assert!(fields.skipped.len() > 1, "Bob's session holds skipped keys");
+    for (m, clock) in &world.to_session {
+        let now = harness::fixture::session_clock(*clock);
+        let got = world.session.clone().decrypt(&m.bytes, now).map(|_| ());
+        let expected = match m.name {
+            n if n.ends_with("_replayed") || n.ends_with("_aged_out") => Err(Error::Replay),
+            n if n.contains("expired") => Err(Error::Expired),
+            _ => Ok(()),
+        };
+        assert_eq!(got, expected, "{}", m.name);
+    }
+    for m in &world.initial {
+        let got = world
+            .responder
+            .clone()
+            .decrypt(&world.alice, &m.bytes, harness::fixture::HANDSHAKE_NOW)
+            .map(|_| ());
+        let expected = if m.name.contains("expired") {
+            Err(Error::Expired)
+        } else {
+            Ok(())
+        };
+        assert_eq!(got, expected, "{}", m.name);
+    }
+}
+
+/// `fuzz/fuzz_targets/*.rs`, the harness's target list and `fuzz/regressions/*` name the same
+/// targets, so no target escapes the replay.
+#[test]
+fn every_fuzz_target_is_replayed() {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut binaries: Vec<String> = std::fs::read_dir(fuzz.join("fuzz_targets"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    binaries.sort();
+    let mut harnessed: Vec<String> = harness::TARGETS
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    harnessed.sort();
+    assert_eq!(binaries, harnessed);
+    for t in &harnessed {
+        assert!(
+            regressions_dir().join(t).is_dir(),
+            "fuzz/regressions/{t} is missing"
+        );
+    }
+}
