@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test run, in the order of DESIGN section 6: format, lints, the part scripts (each
-# prints its own table), then the workspace's tests last, so the output ends with cargo's own
-# summary lines. CI runs exactly this through .ci/run.
+# prints its own table), then the workspace's tests last, so the output ends with the test
+# runner's own summary (nextest's total). CI runs exactly this through .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,5 +26,15 @@ for part in vectors fuzz bench; do
   fi
 done
 
-step "cargo test (workspace, all features)"
-cargo test --workspace --all-features
+step "doc tests (workspace, all features)"
+cargo test --workspace --all-features --doc
+
+# Last, so the output ends with one summary line that counts every test: nextest (on the machine
+# with the toolchain); plain `cargo test` where it is missing.
+if cargo nextest --version >/dev/null 2>&1; then
+  step "cargo nextest (workspace, all features)"
+  cargo nextest run --workspace --all-features --no-fail-fast
+else
+  step "cargo test (workspace, all features)"
+  cargo test --workspace --all-features
+fi
