@@ -32,8 +32,10 @@ cargo test --workspace --all-features --doc
 # Last, so the output ends with one summary line that counts every test: nextest (on the machine
 # with the toolchain); plain `cargo test` where it is missing.
 if cargo nextest --version >/dev/null 2>&1; then
-  step "cargo nextest (workspace, all features)"
-  cargo nextest run --workspace --all-features --no-fail-fast
+  # The `ci` profile (.config/nextest.toml) bounds every test, so a hang fails instead of
+  # spending CI's whole budget.
+  step "cargo nextest (workspace, all features, profile ci)"
+  cargo nextest run --workspace --all-features --no-fail-fast --profile ci
 else
   step "cargo test (workspace, all features)"
   cargo test --workspace --all-features

@@ -301,10 +301,8 @@ async fn full_lifecycle() {
 async fn run_binary(args: &[&str]) -> std::process::Output {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_challenge-server"))
-            .args(&args)
-            .output()
-            .unwrap()
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_cli(&args, &[])
     })
     .await
     .unwrap()

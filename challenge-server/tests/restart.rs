@@ -10,8 +10,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use challenge_server::clock::Clock;
@@ -23,33 +21,17 @@ use common::*;
 
 const SEED: [u8; 32] = [0x42; 32];
 
-fn spawn(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_challenge-server"))
-        .args([
+fn spawn(dir: &std::path::Path) -> ServerProcess {
+    ServerProcess::spawn(
+        &[
             "serve",
             "--listen",
             "127.0.0.1:0",
             "--data-dir",
             dir.to_str().unwrap(),
-        ])
-        .env("CHALLENGE_SERVER_KEK", KEK_HEX)
-        .env("CHALLENGE_SERVER_SCHEDULER__TICK_MS", "50")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines.next().expect("the server printed its URL").unwrap();
-        if let Some(url) = line.strip_prefix("challenge-server listening on ") {
-            break url.to_owned();
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+        ],
+        &[("CHALLENGE_SERVER_SCHEDULER__TICK_MS", "50")],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,8 +47,8 @@ async fn killed_mid_way_resumes_without_gap_or_duplicate() {
         row
     };
 
-    let (mut first, url) = spawn(dir.path());
-    let client = Client::new(&url);
+    let first = spawn(dir.path());
+    let client = Client::new(&first.url);
     // Wait for a few entries, then kill the process outright.
     let mut seen = 0;
     for _ in 0..400 {
@@ -77,13 +59,16 @@ async fn killed_mid_way_resumes_without_gap_or_duplicate() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(seen >= 3);
-    first.kill().unwrap();
-    first.wait().unwrap();
+    assert!(
+        seen >= 3,
+        "the first server published 3 entries (saw {seen})"
+    );
+    first.kill();
     // Steps fall due while it is down.
     tokio::time::sleep(Duration::from_millis(2500)).await;
 
-    let (mut second, url) = spawn(dir.path());
+    let second = spawn(dir.path());
+    let url = second.url.clone();
     let client = Client::new(&url);
     let closed = client.wait_closed(&id.id).await;
     assert_eq!(closed["published_entries"], 9);
@@ -112,8 +97,7 @@ async fn killed_mid_way_resumes_without_gap_or_duplicate() {
         .await
         .unwrap();
     assert_eq!(report.entries, 9);
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.kill();
 }
 
 /// A kill between storing an entry and publishing it: the restart publishes the stored bytes
@@ -171,18 +155,17 @@ fn cli_creates_a_challenge_from_toml() {
          [schedule]\nmessages = 5\ninterval_secs = 60\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_challenge-server"))
-        .args([
+    let out = run_cli(
+        &[
             "challenge",
             "create",
             "--file",
             file.to_str().unwrap(),
             "--data-dir",
-        ])
-        .arg(dir.path())
-        .env("CHALLENGE_SERVER_KEK", KEK_HEX)
-        .output()
-        .unwrap();
+            dir.path().to_str().unwrap(),
+        ],
+        &[("CHALLENGE_SERVER_KEK", KEK_HEX)],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -193,18 +176,17 @@ fn cli_creates_a_challenge_from_toml() {
     assert_eq!(view["secret_commitments"].as_array().unwrap().len(), 2);
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "title = \"x\"\nrules = \"r\"\n[bounty]\nsecret = \"1\"\n[schedule]\nmessages = 0\ninterval_secs = 1\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_challenge-server"))
-        .args([
+    let out = run_cli(
+        &[
             "challenge",
             "create",
             "--file",
             bad.to_str().unwrap(),
             "--data-dir",
-        ])
-        .arg(dir.path())
-        .env("CHALLENGE_SERVER_KEK", KEK_HEX)
-        .output()
-        .unwrap();
+            dir.path().to_str().unwrap(),
+        ],
+        &[("CHALLENGE_SERVER_KEK", KEK_HEX)],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("schedule.messages"));
 }

@@ -10,8 +10,11 @@
     clippy::indexing_slicing
 )]
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use challenge_server::clock::Clock;
@@ -64,6 +67,170 @@ pub fn spec(messages: u64, interval_secs: u64, secrets: u32, after_last: u64) ->
     }
 }
 
+/// How long a spawned server may take to print its URL.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A child process that is killed and reaped when dropped, so a test that fails before it stops
+/// its process (an assertion, a panic in a helper) never leaves it running with the test's
+/// output pipes open.
+pub struct KillOnDrop(Option<Child>);
+
+impl KillOnDrop {
+    pub fn new(child: Child) -> Self {
+        Self(Some(child))
+    }
+
+    pub fn child(&mut self) -> &mut Child {
+        self.0.as_mut().unwrap()
+    }
+
+    /// Kills the process outright (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            // Killing a child that already exited fails, and that is fine.
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A `challenge-server serve` process, killed when dropped.
+pub struct ServerProcess {
+    process: KillOnDrop,
+    /// The URL it printed (`http://127.0.0.1:port`).
+    pub url: String,
+}
+
+impl ServerProcess {
+    /// Spawns `challenge-server` with `args` and `envs` (after the test KEK, so `envs` may
+    /// override it), and waits at most [`STARTUP_TIMEOUT`] for its `listening on` line.
+    pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Self {
+        match Self::try_spawn(args, envs) {
+            Ok(server) => server,
+            Err(failure) => panic!("{failure}"),
+        }
+    }
+
+    /// As [`Self::spawn`], but a server that exits before it listens gives its exit status
+    /// and every line it printed.
+    pub fn try_spawn(args: &[&str], envs: &[(&str, &str)]) -> Result<Self, String> {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_challenge-server"));
+        command
+            .args(args)
+            .env("CHALLENGE_SERVER_KEK", KEK_HEX)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let mut process = KillOnDrop::new(command.spawn().unwrap());
+        let (tx, rx) = mpsc::channel();
+        // Each pipe is drained to its end (so the server never blocks on a full pipe); stderr is
+        // echoed for the test's output, both are handed over until start-up is done.
+        let stdout = process.child().stdout.take().unwrap();
+        let stderr = process.child().stderr.take().unwrap();
+        let out_tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = out_tx.send(line);
+            }
+        });
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = std::time::Instant::now() + STARTUP_TIMEOUT;
+        let mut printed = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.strip_prefix("challenge-server listening on ") {
+                        let url = url.to_owned();
+                        return Ok(Self { process, url });
+                    }
+                    printed.push(line);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "the server did not print its URL within {STARTUP_TIMEOUT:?}; it printed:\n{}",
+                        printed.join("\n")
+                    ));
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = process.child().wait().unwrap();
+                    return Err(format!(
+                        "the server exited ({status}) before printing its URL; it printed:\n{}",
+                        printed.join("\n")
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Kills the process outright (SIGKILL) and reaps it.
+    pub fn kill(mut self) {
+        self.process.kill();
+    }
+}
+
+/// How long one CLI command of a test may run.
+pub const CLI_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Runs `challenge-server` with `args` and `envs` to completion, killed (and the test failed)
+/// after [`CLI_TIMEOUT`].
+pub fn run_cli(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_challenge-server"));
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    let mut process = KillOnDrop::new(command.spawn().unwrap());
+    let mut stdout = process.child().stdout.take().unwrap();
+    let mut stderr = process.child().stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut buf).map(|_| buf)
+    });
+    let err = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut buf).map(|_| buf)
+    });
+    let deadline = std::time::Instant::now() + CLI_TIMEOUT;
+    let status = loop {
+        if let Some(status) = process.child().try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`challenge-server {}` did not finish within {CLI_TIMEOUT:?}",
+            args.join(" ")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: out.join().unwrap().unwrap(),
+        stderr: err.join().unwrap().unwrap(),
+    }
+}
+
+/// How long one HTTP request of a test may take before it fails.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A JSON client for one server.
 #[derive(Clone)]
 pub struct Client {
@@ -75,7 +242,10 @@ impl Client {
     pub fn new(base: &str) -> Self {
         Self {
             base: format!("{base}/api/v1"),
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .unwrap(),
         }
     }
 
