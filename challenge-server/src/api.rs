@@ -180,8 +180,9 @@ pub struct Receipt {
     pub checkpoint: String,
 }
 
-/// `POST /claims/{id}/reveal`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /claims/{id}/reveal`. Its `Debug` shows the kind and message only: the secret, the
+/// finding and the nonce stay sealed until the close.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevealRequest {
     /// `secret` or `finding`.
@@ -197,6 +198,15 @@ pub struct RevealRequest {
     pub finding: Option<String>,
     /// The claim's nonce, 64 hex digits.
     pub nonce: String,
+}
+
+impl std::fmt::Debug for RevealRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevealRequest")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A claim, as `GET /claims/{id}` and `GET /challenges/{id}/claims` show it.

@@ -14,8 +14,8 @@ use crate::Error;
 /// The environment variable prefix.
 pub const ENV_PREFIX: &str = "CHALLENGE_SERVER_";
 
-/// The whole configuration.
-#[derive(Debug, Clone, Deserialize)]
+/// The whole configuration. Its `Debug` shows neither the KEK nor the admin token hash.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Address to listen on (`127.0.0.1:0` picks a free port).
@@ -64,6 +64,42 @@ pub struct Limits {
 pub struct SchedulerConfig {
     /// How often the scheduler looks for due steps, in milliseconds.
     pub tick_ms: u64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// Shows whether a secret is set, never its value.
+        fn set(value: &Option<String>) -> &'static str {
+            if value.is_some() { "Some(..)" } else { "None" }
+        }
+        let Self {
+            listen,
+            public_url,
+            data_dir,
+            kek,
+            kek_file,
+            create_kek,
+            log_origin,
+            admin_token_sha256,
+            limits,
+            scheduler,
+        } = self;
+        f.debug_struct("Config")
+            .field("listen", listen)
+            .field("public_url", public_url)
+            .field("data_dir", data_dir)
+            .field("kek", &format_args!("{}", set(kek)))
+            .field("kek_file", kek_file)
+            .field("create_kek", create_kek)
+            .field("log_origin", log_origin)
+            .field(
+                "admin_token_sha256",
+                &format_args!("{}", set(admin_token_sha256)),
+            )
+            .field("limits", limits)
+            .field("scheduler", scheduler)
+            .finish()
+    }
 }
 
 impl Default for Config {

@@ -14,8 +14,8 @@ use crate::log::TransparencyLog;
 use crate::store::{self, Store};
 use crate::{Error, http, scheduler};
 
-/// Everything the handlers and the scheduler share.
-#[derive(Debug)]
+/// Everything the handlers and the scheduler share. Its `Debug` shows no secret (the config's
+/// and the keys' own `Debug` redact them).
 pub struct App {
     /// Configuration.
     pub config: Config,
@@ -31,6 +31,20 @@ pub struct App {
     pub clock: Clock,
     /// The health solver's cached results.
     pub health: HealthCache,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .field("store", &self.store)
+            .field("kek", &self.kek)
+            .field("server_key", &self.server_key)
+            .field("log", &self.log)
+            .field("clock", &self.clock)
+            .field("health", &self.health)
+            .finish()
+    }
 }
 
 impl App {

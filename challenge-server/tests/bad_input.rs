@@ -385,3 +385,88 @@ async fn per_address_rate_limit() {
     assert!(r.headers().contains_key("retry-after"));
     server.stop().await.unwrap();
 }
+
+/// Times past what the database holds (`i64::MAX`) are a 400 naming the field, not a 500; a
+/// JSON array where the API documents an object is a 400 naming the body on every endpoint,
+/// even when its elements would fill the fields in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_times_and_array_bodies_are_400() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(config(dir.path()), Clock::manual(T0)).await;
+    let client = Client::new(&server.url());
+    let app = app(&server);
+    let admin = app.create_admin_token().await.unwrap();
+    let id = challenges::create(&app, spec(3, 10, 1, 10), None)
+        .await
+        .unwrap()
+        .id;
+    let (_, receipt) =
+        commit_secret(&client, &id, "alice", 1, &"00".repeat(16), &"11".repeat(32)).await;
+    let claim = receipt["claim"].as_str().unwrap().to_owned();
+    let log_size = app.log.size().await;
+
+    let base = json!({"title":"t","rules":"r","bounty":{"secret":"1"},"schedule":{"messages":2,"interval_secs":1}});
+    let huge = (i64::MAX as u64) + 1;
+    let mut cases = Vec::new();
+    let mut b = base.clone();
+    b["deadline"] = json!(huge);
+    cases.push((b, "deadline"));
+    let mut b = base.clone();
+    b["deadline"] = json!(u64::MAX);
+    cases.push((b, "deadline"));
+    let mut b = base.clone();
+    b["schedule"]["start_at"] = json!(huge);
+    cases.push((b, "schedule.start_at"));
+    let mut b = base.clone();
+    b["schedule"]["start_at"] = json!(i64::MAX as u64 - 1);
+    cases.push((b, "schedule.start_at"));
+    let mut b = base.clone();
+    b["schedule"]["start_at"] = json!(i64::MAX as u64 - 100);
+    b["deadline_after_last_secs"] = json!(1000);
+    cases.push((b, "deadline_after_last_secs"));
+    for (body, name) in &cases {
+        let (s, v) = client
+            .post_raw("/admin/challenges", &body.to_string(), Some(&admin))
+            .await;
+        assert_eq!((s, field(&v)), (400, *name), "admin create {body}: {v}");
+    }
+
+    let commitment = "ab".repeat(32);
+    let posts: Vec<(String, String, Option<&str>)> = vec![
+        (
+            "/claims/commit".to_owned(),
+            json!([id, "bob", commitment]).to_string(),
+            None,
+        ),
+        (
+            format!("/claims/{claim}/reveal"),
+            json!(["secret", 1, "00".repeat(16), null, "11".repeat(32)]).to_string(),
+            None,
+        ),
+        (
+            format!("/admin/claims/{claim}/decision"),
+            json!(["won"]).to_string(),
+            Some(&admin),
+        ),
+        (
+            "/admin/challenges".to_owned(),
+            json!(["t", "r", "passive", {"secret":"1"}, {"messages":2,"interval_secs":1}])
+                .to_string(),
+            Some(&admin),
+        ),
+    ];
+    for (path, body, token) in &posts {
+        let (s, v) = client.post_raw(path, body, *token).await;
+        assert_eq!((s, field(&v)), (400, "body"), "POST {path} {body}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("object")),
+            "{v}"
+        );
+    }
+    assert_eq!(app.log.size().await, log_size, "nothing was logged");
+    let (_, c) = client.get(&format!("/challenges/{id}/claims")).await;
+    assert_eq!(c.as_array().unwrap().len(), 1);
+    server.stop().await.unwrap();
+}

@@ -14,8 +14,8 @@ use super::HttpState;
 use super::error::ApiError;
 use crate::Error;
 
-/// A JSON request body of type `T`; unknown fields, wrong types and missing fields are 400s
-/// that name the field.
+/// A JSON request body of type `T`, always an object; unknown fields, wrong types and missing
+/// fields are 400s that name the field.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
@@ -47,7 +47,17 @@ impl<T: DeserializeOwned> FromRequest<Arc<HttpState>> for JsonBody<T> {
                 ApiError(Error::invalid("body", "the request body could not be read"))
             }
         })?;
+        require_object(&bytes)?;
         parse_json(&bytes).map(JsonBody).map_err(ApiError)
+    }
+}
+
+/// Every body the API takes is a JSON object: serde's derived structs would also fill their
+/// fields from an array in order, a form the API does not document.
+fn require_object(bytes: &[u8]) -> Result<(), Error> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => Ok(()),
+        Some(_) => Err(Error::invalid("body", "expected a JSON object")),
     }
 }
 

@@ -28,8 +28,8 @@ use self::limits::RateLimiter;
 use crate::Error;
 use crate::server::App;
 
-/// The handlers' state.
-#[derive(Debug)]
+/// The handlers' state. Its `Debug` shows the app's (which redacts every secret) and nothing of
+/// the limiters' keys (client addresses).
 pub struct HttpState {
     /// The service.
     pub app: Arc<App>,
@@ -107,4 +107,12 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError(Error::MethodNotAllowed)
+}
+
+impl std::fmt::Debug for HttpState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpState")
+            .field("app", &self.app)
+            .finish_non_exhaustive()
+    }
 }

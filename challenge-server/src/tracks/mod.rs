@@ -13,6 +13,9 @@ use crate::Error;
 pub const MAX_MESSAGES: u64 = 10_000;
 /// Longest interval between two messages, in seconds (one day).
 pub const MAX_INTERVAL_SECS: u64 = 86_400;
+/// Latest time (Unix seconds) a schedule or deadline may name: the database stores times as
+/// SQLite's signed 64-bit integers.
+pub const MAX_TIME: u64 = i64::MAX as u64;
 /// Most secrets in one challenge.
 pub const MAX_SECRETS: u32 = 16;
 /// Longest title, in bytes.
@@ -241,6 +244,12 @@ impl ChallengeSpec {
             interval_secs: s.interval_secs,
             start_at,
         };
+        if schedule.last_time() > MAX_TIME {
+            return Err(Error::invalid(
+                "schedule.start_at",
+                format!("expected the last message at or before {MAX_TIME} (Unix seconds)"),
+            ));
+        }
         let deadline = match (self.deadline, self.deadline_after_last_secs) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid(
@@ -257,10 +266,25 @@ impl ChallengeSpec {
                     ),
                 ));
             }
+            (Some(d), None) if d > MAX_TIME => {
+                return Err(Error::invalid(
+                    "deadline",
+                    format!("expected a time at or before {MAX_TIME} (Unix seconds)"),
+                ));
+            }
             (Some(d), None) => d,
-            (None, after) => schedule
-                .last_time()
-                .saturating_add(after.unwrap_or(60).min(MAX_INTERVAL_SECS * 365)),
+            (None, after) => {
+                let d = schedule
+                    .last_time()
+                    .saturating_add(after.unwrap_or(60).min(MAX_INTERVAL_SECS * 365));
+                if d > MAX_TIME {
+                    return Err(Error::invalid(
+                        "deadline_after_last_secs",
+                        format!("expected a close at or before {MAX_TIME} (Unix seconds)"),
+                    ));
+                }
+                d
+            }
         };
         let max_secrets = MAX_SECRETS.min(u32::try_from(s.messages).unwrap_or(u32::MAX));
         if !(1..=max_secrets).contains(&self.secrets) {
