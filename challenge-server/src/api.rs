@@ -59,13 +59,41 @@ pub struct PartyView {
     pub bundle_sha256: String,
 }
 
-/// The target-impl build that plays the challenge.
+/// The target build that plays the challenge (DESIGN section 7, docs/API.md "target-impl
+/// identity"), so that a transcript of one build can never pass for another's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TargetImplView {
-    /// target-impl's crate version.
+pub struct TargetIdentity {
+    /// The crate's name (`target-impl`).
+    #[serde(rename = "crate", default = "default_crate")]
+    pub crate_name: String,
+    /// The crate's version.
     pub version: String,
-    /// SHA-256 of its source listing (docs/API.md).
+    /// SHA-256 of its source listing.
     pub source_sha256: String,
+    /// SHA-256 of the listing of the Cargo.lock packages it reaches; `null` for a challenge
+    /// created before the server recorded it.
+    #[serde(default)]
+    pub deps_sha256: Option<String>,
+    /// The planted flaw of a weakened test target; `null` for the real one.
+    #[serde(default)]
+    pub flaw: Option<String>,
+}
+
+fn default_crate() -> String {
+    "target-impl".to_owned()
+}
+
+impl TargetIdentity {
+    /// The identity of the target-impl this server is built with.
+    pub fn built() -> Self {
+        Self {
+            crate_name: default_crate(),
+            version: crate::TARGET_IMPL_VERSION.to_owned(),
+            source_sha256: crate::TARGET_IMPL_SOURCE_SHA256.to_owned(),
+            deps_sha256: Some(crate::TARGET_IMPL_DEPS_SHA256.to_owned()),
+            flaw: None,
+        }
+    }
 }
 
 /// `GET /challenges/{id}`.
@@ -100,7 +128,7 @@ pub struct ChallengeView {
     /// The parties' bundles, by name (`alice`, `bob`).
     pub parties: BTreeMap<String, PartyView>,
     /// The target-impl build.
-    pub target_impl: TargetImplView,
+    pub target_impl: TargetIdentity,
     /// Transcript entries published so far.
     pub published_entries: u64,
     /// Log index of the `challenge-created` event.

@@ -7,8 +7,7 @@ use target_impl::Device;
 use target_impl::hazmat::sha256;
 
 use crate::api::{
-    ChallengeSummary, ChallengeView, PartyView, SecretCommitmentView, TargetImplView,
-    TranscriptEntryView,
+    ChallengeSummary, ChallengeView, PartyView, SecretCommitmentView, TranscriptEntryView,
 };
 use crate::keys::{Purpose, random_hex};
 use crate::log::Event;
@@ -19,7 +18,7 @@ use crate::store::transcript::EntryRow;
 use crate::store::{self, Tx};
 use crate::tracks::ChallengeSpec;
 use crate::tracks::passive::{self, Parties};
-use crate::{Error, TARGET_IMPL_SOURCE_SHA256, TARGET_IMPL_VERSION};
+use crate::{Error, TARGET_IMPL_DEPS_SHA256, TARGET_IMPL_SOURCE_SHA256, TARGET_IMPL_VERSION};
 
 /// Length of a challenge or claim id in hex digits.
 pub const ID_HEX_LEN: usize = 16;
@@ -67,6 +66,7 @@ pub async fn create(
         bob_bundle: setup.bob_bundle,
         target_impl_version: TARGET_IMPL_VERSION.to_owned(),
         target_impl_source_sha256: TARGET_IMPL_SOURCE_SHA256.to_owned(),
+        target_impl_deps_sha256: Some(TARGET_IMPL_DEPS_SHA256.to_owned()),
         status: "open".to_owned(),
         closed_at: None,
         close_reason: None,
@@ -103,10 +103,7 @@ fn created_event(
         secret_commitments: secret_views(secrets),
         alice_bundle_sha256: hex::encode(sha256(&[&row.alice_bundle])),
         bob_bundle_sha256: hex::encode(sha256(&[&row.bob_bundle])),
-        target_impl: TargetImplView {
-            version: row.target_impl_version.clone(),
-            source_sha256: row.target_impl_source_sha256.clone(),
-        },
+        target_impl: row.target_identity(),
         time: row.created_at,
     }
 }
@@ -372,10 +369,7 @@ pub async fn view(app: &App, row: &ChallengeRow) -> Result<ChallengeView, Error>
             ("alice".to_owned(), party(&row.alice_bundle)),
             ("bob".to_owned(), party(&row.bob_bundle)),
         ]),
-        target_impl: TargetImplView {
-            version: row.target_impl_version.clone(),
-            source_sha256: row.target_impl_source_sha256.clone(),
-        },
+        target_impl: row.target_identity(),
         published_entries: store::transcript::published_count(&app.store, &row.id).await?,
         created_log_index: row.created_log_index,
         closed_at: row.closed_at,

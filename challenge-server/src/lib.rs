@@ -23,6 +23,7 @@ pub mod scheduler;
 pub mod seed;
 pub mod server;
 pub mod store;
+pub mod target_deps;
 pub mod tracks;
 pub mod verify;
 
@@ -34,3 +35,6 @@ pub use server::{App, RunningServer};
 pub const TARGET_IMPL_VERSION: &str = env!("TARGET_IMPL_VERSION");
 /// SHA-256 of target-impl's source listing (build.rs; docs/API.md, "target-impl identity").
 pub const TARGET_IMPL_SOURCE_SHA256: &str = env!("TARGET_IMPL_SOURCE_SHA256");
+/// SHA-256 of the Cargo.lock packages reachable from target-impl ([`target_deps`]; docs/API.md,
+/// "target-impl identity").
+pub const TARGET_IMPL_DEPS_SHA256: &str = env!("TARGET_IMPL_DEPS_SHA256");

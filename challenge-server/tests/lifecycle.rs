@@ -56,6 +56,16 @@ async fn full_lifecycle() {
         c["target_impl"]["source_sha256"],
         challenge_server::TARGET_IMPL_SOURCE_SHA256
     );
+    assert_eq!(
+        c["target_impl"],
+        json!({
+            "crate": "target-impl",
+            "version": challenge_server::TARGET_IMPL_VERSION,
+            "source_sha256": challenge_server::TARGET_IMPL_SOURCE_SHA256,
+            "deps_sha256": challenge_server::TARGET_IMPL_DEPS_SHA256,
+            "flaw": null,
+        })
+    );
     assert!(c["seed"].is_null());
     let (_, list) = client.get("/challenges").await;
     assert_eq!(list[0]["id"], id.as_str());
@@ -363,7 +373,13 @@ async fn tamper_is_caught(exported: &std::path::Path, id: &str) {
         let data = hex::decode(d.as_str().unwrap()).unwrap();
         v[2]["leaf_hash"] = json!(hex::encode(challenge_server::log::leaf_hash(&data)));
     });
+    // A build of target-impl over other dependencies is not the one that ran.
+    let deps = edit("challenge.json", &|v| {
+        let d = &mut v["target_impl"]["deps_sha256"];
+        *d = Value::String(flip(d.as_str().unwrap(), 0));
+    });
     for (dir, expected) in [
+        (deps, "target_impl.deps_sha256"),
         (transcript, "transcript entry 3: bytes differ"),
         (receipt, "receipt signature does not verify"),
         (log_entry, "log entry 2"),

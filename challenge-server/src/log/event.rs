@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{SecretCommitmentView, TargetImplView};
+use crate::api::{SecretCommitmentView, TargetIdentity};
 use crate::tracks::Schedule;
 
 /// A public event.
@@ -39,7 +39,7 @@ pub enum Event {
         /// SHA-256 of Bob's bundle.
         bob_bundle_sha256: String,
         /// The target-impl build.
-        target_impl: TargetImplView,
+        target_impl: TargetIdentity,
         /// Creation time.
         time: u64,
     },

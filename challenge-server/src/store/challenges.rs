@@ -45,6 +45,8 @@ pub struct ChallengeRow {
     pub target_impl_version: String,
     /// target-impl source hash.
     pub target_impl_source_sha256: String,
+    /// target-impl dependency hash (`None` for a challenge created before it was recorded).
+    pub target_impl_deps_sha256: Option<String>,
     /// `open` or `closed`.
     pub status: String,
     /// Close time.
@@ -62,6 +64,17 @@ pub struct ChallengeRow {
 }
 
 impl ChallengeRow {
+    /// The published identity of the target that plays this challenge.
+    pub fn target_identity(&self) -> crate::api::TargetIdentity {
+        crate::api::TargetIdentity {
+            crate_name: "target-impl".to_owned(),
+            version: self.target_impl_version.clone(),
+            source_sha256: self.target_impl_source_sha256.clone(),
+            deps_sha256: self.target_impl_deps_sha256.clone(),
+            flaw: None,
+        }
+    }
+
     /// Whether claims are still accepted and traffic still runs.
     pub fn is_open(&self) -> bool {
         self.status == "open"
@@ -91,6 +104,7 @@ impl ChallengeRow {
             bob_bundle: r.try_get("bob_bundle")?,
             target_impl_version: r.try_get("target_impl_version")?,
             target_impl_source_sha256: r.try_get("target_impl_source_sha256")?,
+            target_impl_deps_sha256: r.try_get("target_impl_deps_sha256")?,
             status: r.try_get("status")?,
             closed_at: r
                 .try_get::<Option<i64>, _>("closed_at")?
@@ -116,8 +130,9 @@ pub async fn insert(
          interval_secs, start_at, deadline, close_on_win, created_at, seed_commitment, \
          sealed_seed, revealed_seed, alice_bundle, bob_bundle, target_impl_version, \
          target_impl_source_sha256, status, closed_at, close_reason, next_entry, sealed_alice, \
-         sealed_bob, created_log_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, NULL, $15, $16, $17, $18, $19, NULL, NULL, $20, $21, $22, $23)",
+         sealed_bob, created_log_index, target_impl_deps_sha256) VALUES ($1, $2, $3, $4, $5, \
+         $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17, $18, $19, NULL, NULL, $20, \
+         $21, $22, $23, $24)",
     )
     .bind(&row.id)
     .bind(&row.track)
@@ -142,6 +157,7 @@ pub async fn insert(
     .bind(&row.sealed_alice)
     .bind(&row.sealed_bob)
     .bind(db_int(row.created_log_index)?)
+    .bind(&row.target_impl_deps_sha256)
     .execute(&mut **tx)
     .await?;
     for p in secrets {

@@ -16,7 +16,7 @@ use crate::log::note::{VerifiedCheckpoint, open_checkpoint, verifier_key};
 use crate::log::{self, Event};
 use crate::seed::MasterSeed;
 use crate::tracks::passive::{self, SecretPlacement, Step};
-use crate::{TARGET_IMPL_SOURCE_SHA256, TARGET_IMPL_VERSION};
+use crate::{TARGET_IMPL_DEPS_SHA256, TARGET_IMPL_SOURCE_SHA256, TARGET_IMPL_VERSION};
 
 pub use source::{Source, export};
 
@@ -125,19 +125,32 @@ fn check_commitments(c: &ChallengeView) -> Result<MasterSeed, VerifyError> {
         || "rules_sha256: not the SHA-256 of the rules".to_owned(),
     )?;
     ensure(
-        c.target_impl.version == TARGET_IMPL_VERSION
-            && c.target_impl.source_sha256 == TARGET_IMPL_SOURCE_SHA256,
+        c.target_impl.crate_name == "target-impl"
+            && c.target_impl.version == TARGET_IMPL_VERSION
+            && c.target_impl.source_sha256 == TARGET_IMPL_SOURCE_SHA256
+            && c.target_impl.flaw.is_none(),
         || {
             format!(
-                "target_impl: the challenge ran target-impl {} (source {}), this verifier has {} \
-                 (source {}); verify with the same source",
+                "target_impl: the challenge ran {} {} (source {}, flaw {:?}), this verifier has \
+                 target-impl {} (source {}); verify with the same source",
+                c.target_impl.crate_name,
                 c.target_impl.version,
                 c.target_impl.source_sha256,
+                c.target_impl.flaw,
                 TARGET_IMPL_VERSION,
                 TARGET_IMPL_SOURCE_SHA256
             )
         },
     )?;
+    // A challenge created before the dependency hash was recorded has none to check.
+    if let Some(deps) = &c.target_impl.deps_sha256 {
+        ensure(deps == TARGET_IMPL_DEPS_SHA256, || {
+            format!(
+                "target_impl.deps_sha256: the challenge ran target-impl with dependencies {deps}, \
+                 this verifier has {TARGET_IMPL_DEPS_SHA256}; verify with the same Cargo.lock"
+            )
+        })?;
+    }
     Ok(seed)
 }
 
