@@ -47,7 +47,7 @@ enum Command {
     AdminToken,
     /// Downloads everything `verify` needs about a challenge into a directory.
     Export {
-        /// The server's base URL.
+        /// The server's URL: its root (`http://host:port`) or its API base (`…/api/v1`).
         #[arg(long)]
         url: String,
         /// Challenge id.
@@ -59,7 +59,7 @@ enum Command {
     },
     /// Checks a closed challenge from its revealed seed; exits non-zero at the first mismatch.
     Verify {
-        /// The server's base URL.
+        /// The server's URL: its root (`http://host:port`) or its API base (`…/api/v1`).
         #[arg(long, conflicts_with = "dir", required_unless_present = "dir")]
         url: Option<String>,
         /// An exported directory instead of a server.

@@ -275,13 +275,20 @@ async fn full_lifecycle() {
         .await
         .unwrap();
     assert_eq!((report.entries, report.secrets, report.claims), (9, 2, 4));
-    let out = run_binary(&["verify", "--url", &server.url(), "--challenge", &id]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("OK"));
+    // The host root and the API base of docs/API.md (`$B`, with or without a slash) alike.
+    for url in [
+        server.url(),
+        format!("{}/api/v1", server.url()),
+        format!("{}/api/v1/", server.url()),
+    ] {
+        let out = run_binary(&["verify", "--url", &url, "--challenge", &id]).await;
+        assert!(
+            out.status.success(),
+            "verify --url {url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("OK"));
+    }
 
     // Export, verify the directory, then tamper with copies of it.
     let exported = dir.path().join("export");

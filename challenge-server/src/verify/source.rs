@@ -31,7 +31,7 @@ pub mod files {
 /// A place to read the published documents from.
 #[derive(Debug)]
 pub enum Source {
-    /// A server's API: base URL such as `http://127.0.0.1:8080`.
+    /// A server's API: root URL such as `http://127.0.0.1:8080`.
     Http {
         /// HTTP client.
         client: reqwest::Client,
@@ -43,15 +43,18 @@ pub enum Source {
 }
 
 impl Source {
-    /// A server at `url`.
+    /// A server at `url`: its root (`http://host:port`) or its API base (`…/api/v1`).
     pub fn http(url: &str) -> Result<Self, VerifyError> {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()
             .map_err(|e| VerifyError::Source(format!("HTTP client: {e}")))?;
+        // The host root or the API base (`…/api/v1`, as docs/API.md's `$B`) alike.
+        let base = url.trim_end_matches('/');
+        let base = base.strip_suffix("/api/v1").unwrap_or(base);
         Ok(Source::Http {
             client,
-            base: url.trim_end_matches('/').to_owned(),
+            base: base.to_owned(),
         })
     }
 
