@@ -190,3 +190,42 @@ fn cli_creates_a_challenge_from_toml() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("schedule.messages"));
 }
+
+/// Every connection of the pool (all of them at once, so none is reused) runs with
+/// `synchronous = FULL` and the WAL journal: a receipt is only sent after its commit reached the
+/// disk's write path, as the kill test above relies on. (Killing the process proves the order
+/// of "stored, then answered"; it cannot prove survival of a power loss: see
+/// docs/THREAT-MODEL.md.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_is_synchronous_full_with_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(config(dir.path()), Clock::manual(1_800_000_000))
+        .await
+        .unwrap();
+    let pool = app.store.pool();
+    let max = pool.options().get_max_connections();
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(
+            tokio::time::timeout(Duration::from_secs(30), pool.acquire())
+                .await
+                .expect("a pooled connection within 30 s")
+                .unwrap(),
+        );
+    }
+    assert_eq!(pool.size(), max, "{max} distinct connections are open");
+    for (i, conn) in held.iter_mut().enumerate() {
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(synchronous, 2, "connection {i}: synchronous = FULL (2)");
+        assert_eq!(journal, "wal", "connection {i}: journal_mode");
+    }
+    drop(held);
+    app.store.close().await;
+}
