@@ -173,6 +173,11 @@ async fn serve(config: Config, demo: bool) -> Result<(), Error> {
     } else {
         None
     };
+    let stored = store::keys::admin_token_hashes(&app.store).await?.len();
+    println!(
+        "{}",
+        admin_credentials(stored, app.config.admin_token_sha256.is_some())
+    );
     let server = RunningServer::start(app.clone()).await?;
     let url = app
         .config
@@ -199,6 +204,22 @@ async fn serve(config: Config, demo: bool) -> Result<(), Error> {
     }
     println!("transcript: {url}/api/v1/challenges/<id>/transcript   health: {url}/api/v1/health");
     server.run_until_signal().await
+}
+
+/// Which admin credentials `serve` accepts (never a token or its hash), so that an operator
+/// whose configured hash is wrong learns where to look.
+fn admin_credentials(stored: usize, configured: bool) -> String {
+    match (stored, configured) {
+        (0, false) => {
+            "admin credentials: none configured; a first admin token is printed below".to_owned()
+        }
+        (0, true) => "admin credentials: admin_token_sha256 from the configuration".to_owned(),
+        (n, false) => format!("admin credentials: {n} token(s) in the database"),
+        (n, true) => format!(
+            "admin credentials: admin_token_sha256 from the configuration and {n} token(s) in \
+             the database"
+        ),
+    }
 }
 
 /// The demo: 20 messages, one every 3 s, 2 secrets, closing 60 s after the last message.

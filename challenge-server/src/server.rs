@@ -75,6 +75,17 @@ impl App {
                 key
             }
         };
+        // A hash that cannot match any token would lock the operator out without a word.
+        if let Some(configured) = &config.admin_token_sha256 {
+            crate::claims::hex_field::<32>("admin_token_sha256", configured).map_err(|_| {
+                Error::invalid(
+                    "admin_token_sha256",
+                    "expected 64 lowercase hex digits: the output of \
+                     `printf 'challenge-server/v1/admin-token\\n%s' \"$TOKEN\" | sha256sum` \
+                     (docs/OPERATING.md)",
+                )
+            })?;
+        }
         if !signed_note::is_key_name_valid(&config.log_origin) {
             return Err(Error::invalid(
                 "log_origin",

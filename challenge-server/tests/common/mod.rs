@@ -105,6 +105,8 @@ pub struct ServerProcess {
     process: KillOnDrop,
     /// The URL it printed (`http://127.0.0.1:port`).
     pub url: String,
+    /// What it printed (stdout and stderr) before the URL.
+    pub before_url: Vec<String>,
 }
 
 impl ServerProcess {
@@ -156,7 +158,11 @@ impl ServerProcess {
                 Ok(line) => {
                     if let Some(url) = line.strip_prefix("challenge-server listening on ") {
                         let url = url.to_owned();
-                        return Ok(Self { process, url });
+                        return Ok(Self {
+                            process,
+                            url,
+                            before_url: printed,
+                        });
                     }
                     printed.push(line);
                 }
