@@ -254,8 +254,7 @@ async fn challenge_command(config: Config, command: ChallengeCommand) -> Result<
             let text = std::fs::read_to_string(&file).map_err(|e| {
                 Error::invalid("file", format!("cannot read {}: {e}", file.display()))
             })?;
-            let spec: ChallengeSpec =
-                toml::from_str(&text).map_err(|e| Error::invalid("file", e.to_string()))?;
+            let spec = ChallengeSpec::from_toml(&text)?;
             let row = challenges::create(&app, spec, None).await?;
             let view = challenges::view(&app, &row).await?;
             println!("{}", serde_json::to_string_pretty(&view)?);

@@ -47,7 +47,6 @@ impl<T: DeserializeOwned> FromRequest<Arc<HttpState>> for JsonBody<T> {
                 ApiError(Error::invalid("body", "the request body could not be read"))
             }
         })?;
-        require_object(&bytes)?;
         parse_json(&bytes).map(JsonBody).map_err(ApiError)
     }
 }
@@ -61,8 +60,9 @@ fn require_object(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// Parses JSON, naming the first bad field by its path.
+/// Parses a JSON object, naming the first bad field by its path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    require_object(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -166,6 +166,11 @@ pub struct ValidSpec {
 }
 
 impl ChallengeSpec {
+    /// Parses a TOML definition, as `challenge create --file` reads it (docs/OPERATING.md).
+    pub fn from_toml(text: &str) -> Result<Self, Error> {
+        toml::from_str(text).map_err(|e| Error::invalid("file", e.to_string()))
+    }
+
     /// Checks every field (errors name it) and resolves times against `now`.
     pub fn validate(self, now: u64) -> Result<ValidSpec, Error> {
         let title = self.title.trim().to_owned();
