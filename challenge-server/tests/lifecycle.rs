@@ -98,6 +98,16 @@ async fn full_lifecycle() {
         .get(&format!("/challenges/{id}/transcript?from=5&limit=5"))
         .await;
     assert!(p2["next_from"].is_null());
+    // Past the end: 200, no entries, no next page; the log's entries likewise.
+    let (status, p3) = client
+        .get(&format!("/challenges/{id}/transcript?from=1000&limit=5"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(p3["entries"], json!([]));
+    assert!(p3["next_from"].is_null());
+    let (status, log_page) = client.get("/log/entries?from=100000&limit=5").await;
+    assert_eq!(status, 200);
+    assert_eq!(log_page["entries"], json!([]));
     let (_, whole) = client
         .get(&format!("/challenges/{id}/transcript/download"))
         .await;

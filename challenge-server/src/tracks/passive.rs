@@ -216,7 +216,7 @@ pub fn placements(
 }
 
 /// Who sends message `k`: Alice sends the first; after that `derive("direction", k)`'s first
-/// byte decides (even: Alice).
+/// 8 bytes, read big-endian, decide (even: Alice).
 pub fn direction(seed: &MasterSeed, k: u64) -> Result<Direction, Error> {
     if k <= 1 {
         return Ok(Direction::AliceToBob);
@@ -448,6 +448,61 @@ mod tests {
             interval_secs: 10,
             start_at: 1_700_000_000,
         }
+    }
+
+    /// The rules of docs/API.md "Derivation", restated from the text alone: secret indexes
+    /// from 0; secret j is `derive("secret", j)[..16]`; its salt is the whole 32-byte
+    /// `derive("secret-salt", j)`; its message is `1 + (u64be(derive("secret-position",
+    /// j)[..8]) mod messages)`, moved to the next free message, wrapping from the last to 1;
+    /// `direction` reads 8 bytes big-endian too.
+    #[test]
+    fn derivation_is_as_documented() {
+        let mut wrapped = 0;
+        for s in 0u8..64 {
+            let seed = MasterSeed::from_bytes([s; 32]);
+            let messages = 4;
+            let schedule = Schedule {
+                messages,
+                interval_secs: 10,
+                start_at: 1_700_000_000,
+            };
+            let got = placements(&seed, &schedule, 4).unwrap();
+            let mut taken: Vec<u64> = Vec::new();
+            for (j, p) in got.iter().enumerate() {
+                let j = j as u64;
+                assert_eq!(u64::from(p.index), j, "indexes start at 0");
+                let pos = seed.derive(label::SECRET_POSITION, j).unwrap();
+                let first = 1 + u64::from_be_bytes(pos[..8].try_into().unwrap()) % messages;
+                let mut m = first;
+                while taken.contains(&m) {
+                    m = if m == messages { 1 } else { m + 1 };
+                }
+                if m < first {
+                    wrapped += 1;
+                }
+                taken.push(m);
+                assert_eq!(p.message, m, "seed {s}, secret {j}");
+                let salt = seed.derive(label::SECRET_SALT, j).unwrap();
+                let secret_bytes = seed.derive(label::SECRET, j).unwrap();
+                let expected = target_impl::hazmat::sha256(&[
+                    b"challenge-server/v1/secret-commitment\n",
+                    salt.as_slice(),
+                    &secret_bytes[..16],
+                ]);
+                assert_eq!(p.commitment, expected, "the salt is all 32 bytes");
+            }
+            for k in 2..20 {
+                let d = seed.derive(label::DIRECTION, k).unwrap();
+                let even = u64::from_be_bytes(d[..8].try_into().unwrap()) % 2 == 0;
+                let want = if even {
+                    Direction::AliceToBob
+                } else {
+                    Direction::BobToAlice
+                };
+                assert_eq!(direction(&seed, k).unwrap(), want);
+            }
+        }
+        assert!(wrapped > 0, "some placement wrapped around");
     }
 
     #[test]
