@@ -103,7 +103,7 @@ fn created_event(
         secret_commitments: secret_views(secrets),
         alice_bundle_sha256: hex::encode(sha256(&[&row.alice_bundle])),
         bob_bundle_sha256: hex::encode(sha256(&[&row.bob_bundle])),
-        target_impl: row.target_identity(),
+        target_impl: Box::new(row.target_identity()),
         time: row.created_at,
     }
 }

@@ -39,7 +39,7 @@ pub enum Event {
         /// SHA-256 of Bob's bundle.
         bob_bundle_sha256: String,
         /// The target-impl build.
-        target_impl: TargetIdentity,
+        target_impl: Box<TargetIdentity>,
         /// Creation time.
         time: u64,
     },

@@ -369,7 +369,7 @@ fn check_events(
                     && *schedule == c.schedule
                     && *deadline == c.deadline
                     && *bounty == c.bounty
-                    && *target_impl == c.target_impl
+                    && **target_impl == c.target_impl
                     && *title == c.title
                     && *track == c.track
                     && *close_on_win == c.close_on_win,
