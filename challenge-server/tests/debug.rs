@@ -87,6 +87,12 @@ async fn debug_never_shows_a_secret() {
     assert_hides("Kek", &Kek::from_hex(KEK_HEX).unwrap(), &secrets);
     assert_hides("ServerKey", &app.server_key, &secrets);
     assert_hides("MasterSeed", &MasterSeed::from_bytes(SEED), &secrets);
+    let seed = MasterSeed::from_bytes(SEED);
+    assert_hides(
+        "Parties",
+        &challenge_server::tracks::passive::parties(&seed).unwrap(),
+        &secrets,
+    );
     let reveal = RevealRequest {
         kind: "secret".to_owned(),
         message: Some(3),
