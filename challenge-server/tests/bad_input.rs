@@ -377,7 +377,7 @@ async fn per_address_rate_limit() {
     assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429]);
     let r = client
         .http
-        .get(format!("{}/health", client.base))
+        .get(format!("{}/log/checkpoint", client.base))
         .send()
         .await
         .unwrap();
