@@ -13,7 +13,7 @@ use super::HttpState;
 use super::error::ApiResult;
 use super::extract::Params;
 use crate::api::{
-    ChallengeSummary, ChallengeView, ClaimView, HealthView, ServerKeyView, TranscriptPage,
+    ChallengeSummary, ChallengeView, ClaimsPage, HealthView, ServerKeyView, TranscriptPage,
 };
 use crate::log::note::verifier_key;
 use crate::{Error, challenges, claims, health, store};
@@ -154,15 +154,31 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// `GET /challenges/{id}/claims`: every claim with its receipt and verdict.
+/// `GET /challenges/{id}/claims?from=&limit=`: claims with their receipts and verdicts, a
+/// page at a time by commit log index.
 pub async fn challenge_claims(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<ClaimView>>> {
+    params: Params,
+) -> ApiResult<Json<ClaimsPage>> {
+    params.only(&["from", "limit"])?;
+    let from = params.u64("from", Some(0), 0..=u64::MAX >> 1)?;
+    let limit = params.u64("limit", Some(100), 1..=MAX_PAGE)?;
     let row = challenges::find(&s.app, &id, "id").await?;
-    let mut out = Vec::new();
-    for claim in store::claims::for_challenge(&s.app.store, &row.id).await? {
-        out.push(claims::view(&s.app, &claim, !row.is_open())?);
+    let mut rows = store::claims::page(&s.app.store, &row.id, from, limit + 1).await?;
+    let next_from = if rows.len() as u64 > limit {
+        rows.pop();
+        rows.last().map(|c| c.log_index + 1)
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for claim in &rows {
+        out.push(claims::view(&s.app, claim, !row.is_open())?);
     }
-    Ok(Json(out))
+    Ok(Json(ClaimsPage {
+        challenge: row.id,
+        claims: out,
+        next_from,
+    }))
 }
