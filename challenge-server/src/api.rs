@@ -175,6 +175,17 @@ pub struct TranscriptPage {
     pub next_from: Option<u64>,
 }
 
+/// `GET /challenges/{id}/claims?from=&limit=`: claims by commit log index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimsPage {
+    /// Challenge id.
+    pub challenge: String,
+    /// The claims whose commit log index is at least `from`, by log index.
+    pub claims: Vec<ClaimView>,
+    /// The `from` of the next page (a log index), null on the last page.
+    pub next_from: Option<u64>,
+}
+
 /// `POST /claims/commit`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -185,8 +185,14 @@ pub fn check_commit(req: &CommitRequest) -> Result<[u8; 32], Error> {
     hex_field::<32>("commitment", &req.commitment)
 }
 
-/// Commits a claim: durable before the signed receipt is returned.
-pub async fn commit(app: &App, req: &CommitRequest) -> Result<Receipt, Error> {
+/// Commits a claim: durable before the signed receipt is returned. `admit` is asked once the
+/// commit is known to be acceptable (fields, challenge, deadline, no duplicate), so a rate limit
+/// there is charged only for commits that would be accepted; its refusal changes nothing.
+pub async fn commit(
+    app: &App,
+    req: &CommitRequest,
+    admit: impl FnOnce() -> Result<(), Error>,
+) -> Result<Receipt, Error> {
     let commitment = check_commit(req)?;
     let (mut log, mut tx) = app.log.begin(&app.store).await?;
     let challenge = store::challenges::get_in(&mut tx, &req.challenge)
@@ -214,6 +220,7 @@ pub async fn commit(app: &App, req: &CommitRequest) -> Result<Receipt, Error> {
             message: "this commitment is already committed in this challenge".to_owned(),
         });
     }
+    admit()?;
     let id = random_hex(challenges::ID_HEX_LEN / 2)?;
     let log_index = log
         .append(

@@ -56,6 +56,24 @@ pub struct Limits {
     pub per_claimant_per_minute: u32,
     /// Claim commits one claimant may send at once.
     pub per_claimant_burst: u32,
+    /// IPv6 clients are rate-limited by this prefix of their address (IPv4: the whole address).
+    #[serde(deserialize_with = "ipv6_prefix_len")]
+    pub ipv6_prefix_len: u8,
+    /// `/health` requests per minute from one address: a budget of their own, so that a
+    /// monitoring probe is answered while its address's general budget is spent.
+    pub monitor_per_minute: u32,
+    /// `/health` requests one address may send at once.
+    pub monitor_burst: u32,
+}
+
+fn ipv6_prefix_len<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let value = u8::deserialize(d)?;
+    if value > 128 {
+        return Err(serde::de::Error::custom(
+            "limits.ipv6_prefix_len: expected a prefix length from 0 to 128",
+        ));
+    }
+    Ok(value)
 }
 
 /// The scheduler.
@@ -128,6 +146,9 @@ impl Default for Limits {
             per_address_burst: 200,
             per_claimant_per_minute: 20,
             per_claimant_burst: 10,
+            ipv6_prefix_len: 64,
+            monitor_per_minute: 60,
+            monitor_burst: 10,
         }
     }
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::challenges;
 use crate::server::App;
 use crate::store;
+use crate::{challenges, health};
 
 /// Runs until `stop` turns true.
 pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
@@ -40,6 +40,18 @@ pub async fn tick_once(app: &App) {
         }
         if let Err(e) = challenges::close_if_due(app, &id).await {
             tracing::error!(challenge = %id, error = %e, "scheduler close failed");
+        }
+        // The health solver follows each published entry (and is rebuilt once after a start).
+        match store::challenges::get(&app.store, &id).await {
+            Ok(Some(row)) => {
+                if let Err(e) = health::advance(app, &row).await {
+                    tracing::error!(challenge = %id, error = %e, "health solver failed");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(challenge = %id, error = %e, "scheduler cannot read a challenge")
+            }
         }
     }
 }

@@ -273,7 +273,24 @@ async fn full_lifecycle() {
     let (s, e) = commit_secret(&client, &id, "late", p.message, &secret, &nonce(9)).await;
     assert_eq!((s, e["error"]["field"].as_str()), (409, Some("challenge")));
     let (_, claims) = client.get(&format!("/challenges/{id}/claims")).await;
-    assert_eq!(claims.as_array().unwrap().len(), 4);
+    assert_eq!(claims["claims"].as_array().unwrap().len(), 4);
+    assert!(claims["next_from"].is_null());
+    let (_, first) = client
+        .get(&format!("/challenges/{id}/claims?limit=3"))
+        .await;
+    let (_, rest) = client
+        .get(&format!(
+            "/challenges/{id}/claims?from={}&limit=3",
+            first["next_from"]
+        ))
+        .await;
+    assert_eq!(first["claims"].as_array().unwrap().len(), 3);
+    assert!(rest["next_from"].is_null());
+    assert_eq!(
+        rest["claims"][0], claims["claims"][3],
+        "the pages are the whole list"
+    );
+    let claims = &claims["claims"];
     assert_eq!(
         claims[0]["reveal"]["nonce"],
         nonce(1),

@@ -1,9 +1,10 @@
 //! Claims: commit (rate-limited per claimant), reveal, read.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 
 use super::HttpState;
@@ -12,15 +13,16 @@ use super::extract::JsonBody;
 use crate::api::{ClaimView, CommitRequest, Receipt, RevealRequest, VerdictView};
 use crate::{claims, store};
 
-/// `POST /claims/commit`: rate-limited per claimant name; answers with the signed receipt once the commit is durable.
+/// `POST /claims/commit`: rate-limited per (client address, claimant name), charged only for
+/// a commit that would be accepted, so nobody spends another's budget by naming them in
+/// refused commits; answers with the signed receipt once the commit is durable.
 pub async fn commit(
     State(s): State<Arc<HttpState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<CommitRequest>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    // Fields first, so that a malformed request costs no claimant's budget.
-    claims::check_commit(&req)?;
-    s.per_claimant.check(&req.claimant)?;
-    let receipt = claims::commit(&s.app, &req).await?;
+    let key = (s.address_key(addr), req.claimant.clone());
+    let receipt = claims::commit(&s.app, &req, || s.per_claimant.check(key)).await?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 

@@ -24,7 +24,7 @@ use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
 use self::error::ApiError;
-use self::limits::RateLimiter;
+use self::limits::{AddressKey, RateLimiter};
 use crate::Error;
 use crate::server::App;
 
@@ -35,9 +35,14 @@ pub struct HttpState {
     pub app: Arc<App>,
     /// Requests per client address.
     pub per_address: RateLimiter,
-    /// Claim commits per claimant name.
-    pub per_claimant: RateLimiter,
+    /// Accepted claim commits per (client address, claimant name).
+    pub per_claimant: RateLimiter<(AddressKey, String)>,
+    /// Health probes per client address, apart from the general budget.
+    pub monitor: RateLimiter,
 }
+
+/// Paths with the monitoring budget instead of the general one.
+const MONITOR_PATHS: [&str; 1] = ["/api/v1/health"];
 
 /// The whole router.
 pub fn router(app: Arc<App>) -> Router {
@@ -45,6 +50,7 @@ pub fn router(app: Arc<App>) -> Router {
     let state = Arc::new(HttpState {
         per_address: RateLimiter::new(limits.per_address_per_minute, limits.per_address_burst),
         per_claimant: RateLimiter::new(limits.per_claimant_per_minute, limits.per_claimant_burst),
+        monitor: RateLimiter::new(limits.monitor_per_minute, limits.monitor_burst),
         app,
     });
     let api = Router::new()
@@ -86,16 +92,40 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(state)
 }
 
+impl HttpState {
+    /// The rate-limit key of a client address.
+    pub fn address_key(&self, addr: SocketAddr) -> AddressKey {
+        AddressKey::new(addr.ip(), self.app.config.limits.ipv6_prefix_len)
+    }
+}
+
+/// Charges the client address's budget (health probes: the monitoring budget), and refuses a
+/// declared body above the cap before reading any of it.
 async fn per_address(
     State(state): State<Arc<HttpState>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     request: Request,
     next: Next,
 ) -> Response {
-    match state.per_address.check(&addr.ip().to_string()) {
-        Ok(()) => next.run(request).await,
-        Err(e) => ApiError(e).into_response(),
+    let key = state.address_key(addr);
+    let limiter = if MONITOR_PATHS.contains(&request.uri().path()) {
+        &state.monitor
+    } else {
+        &state.per_address
+    };
+    if let Err(e) = limiter.check(key) {
+        return ApiError(e).into_response();
     }
+    let limit = state.app.config.limits.body_bytes;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ApiError(Error::TooLarge { limit }).into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> ApiError {

@@ -3,18 +3,20 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
+use futures_util::StreamExt;
 
 use super::HttpState;
 use super::error::ApiResult;
 use super::extract::Params;
 use crate::api::{
-    ChallengeSummary, ChallengeView, ClaimView, HealthView, ServerKeyView, TranscriptPage,
+    ChallengeSummary, ChallengeView, ClaimsPage, HealthView, ServerKeyView, TranscriptPage,
 };
 use crate::log::note::verifier_key;
-use crate::{challenges, claims, health, store};
+use crate::{Error, challenges, claims, health, store};
 
 /// Largest transcript page.
 pub const MAX_PAGE: u64 = 1000;
@@ -81,26 +83,102 @@ async fn page(s: &HttpState, id: &str, from: u64, limit: u64) -> ApiResult<Trans
     })
 }
 
-/// `GET /challenges/{id}/transcript/download`: every published entry in one document.
+/// Entries read from the store per chunk of the download.
+const DOWNLOAD_PAGE: u64 = 256;
+
+/// `GET /challenges/{id}/transcript/download`: every entry published when the request came,
+/// in one document of the transcript page's shape, streamed a page of entries at a time from
+/// the store instead of built whole in memory.
 pub async fn transcript_download(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     let row = challenges::find(&s.app, &id, "id").await?;
-    let whole = page(&s, &row.id, 0, u64::MAX >> 1).await?;
+    let published = store::transcript::published_count(&s.app.store, &row.id).await?;
+    let head = serde_json::to_vec(&TranscriptPage {
+        challenge: row.id.clone(),
+        published_entries: published,
+        entries: Vec::new(),
+        next_from: None,
+    })
+    .map_err(Error::from)?;
+    // `{"challenge":…,"published_entries":N,"entries":[` and `],"next_from":null}`.
+    let split = find(&head, b"[]").ok_or_else(|| Error::internal("page shape"))? + 1;
+    let (open, close) = head
+        .split_at_checked(split)
+        .map(|(a, b)| (a.to_vec(), b.to_vec()))
+        .ok_or_else(|| Error::internal("page shape"))?;
+    let app = s.app.clone();
+    let challenge = row.id.clone();
+    let chunks = futures_util::stream::unfold(Some((0u64, true)), move |state| {
+        let (app, challenge, close) = (app.clone(), challenge.clone(), close.clone());
+        async move {
+            let (from, first) = state?;
+            if from >= published {
+                return Some((Ok::<_, Error>(close), None));
+            }
+            let limit = DOWNLOAD_PAGE.min(published - from);
+            let rows = match store::transcript::page(&app.store, &challenge, from, limit).await {
+                Ok(rows) if !rows.is_empty() => rows,
+                Ok(_) => return Some((Ok(close), None)),
+                Err(e) => {
+                    tracing::error!(challenge, error = %e, "transcript download failed");
+                    return Some((Err(e), None));
+                }
+            };
+            let mut chunk = Vec::new();
+            let next = rows.last().map_or(published, |r| r.index + 1);
+            for (i, r) in rows.iter().enumerate() {
+                if !(first && i == 0) {
+                    chunk.push(b',');
+                }
+                if let Err(e) = serde_json::to_writer(&mut chunk, &challenges::entry_view(r)) {
+                    return Some((Err(Error::from(e)), None));
+                }
+            }
+            Some((Ok(chunk), Some((next, false))))
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok::<_, Error>(open) }).chain(chunks);
     let disposition = format!("attachment; filename=\"transcript-{}.json\"", row.id);
-    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(whole)))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from_stream(body),
+    ))
 }
 
-/// `GET /challenges/{id}/claims`: every claim with its receipt and verdict.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// `GET /challenges/{id}/claims?from=&limit=`: claims with their receipts and verdicts, a
+/// page at a time by commit log index.
 pub async fn challenge_claims(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<ClaimView>>> {
+    params: Params,
+) -> ApiResult<Json<ClaimsPage>> {
+    params.only(&["from", "limit"])?;
+    let from = params.u64("from", Some(0), 0..=u64::MAX >> 1)?;
+    let limit = params.u64("limit", Some(100), 1..=MAX_PAGE)?;
     let row = challenges::find(&s.app, &id, "id").await?;
-    let mut out = Vec::new();
-    for claim in store::claims::for_challenge(&s.app.store, &row.id).await? {
-        out.push(claims::view(&s.app, &claim, !row.is_open())?);
+    let mut rows = store::claims::page(&s.app.store, &row.id, from, limit + 1).await?;
+    let next_from = if rows.len() as u64 > limit {
+        rows.pop();
+        rows.last().map(|c| c.log_index + 1)
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for claim in &rows {
+        out.push(claims::view(&s.app, claim, !row.is_open())?);
     }
-    Ok(Json(out))
+    Ok(Json(ClaimsPage {
+        challenge: row.id,
+        claims: out,
+        next_from,
+    }))
 }

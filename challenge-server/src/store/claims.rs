@@ -120,6 +120,25 @@ pub async fn for_challenge(store: &Store, challenge: &str) -> Result<Vec<ClaimRo
     rows.iter().map(ClaimRow::from_row).collect()
 }
 
+/// At most `limit` claims of a challenge whose commit log index is at least `from`, by log index.
+pub async fn page(
+    store: &Store,
+    challenge: &str,
+    from: u64,
+    limit: u64,
+) -> Result<Vec<ClaimRow>, Error> {
+    let rows = sqlx::query(
+        "SELECT * FROM claims WHERE challenge_id = $1 AND log_index >= $2 \
+         ORDER BY log_index LIMIT $3",
+    )
+    .bind(challenge)
+    .bind(db_int(from)?)
+    .bind(db_int(limit)?)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(ClaimRow::from_row).collect()
+}
+
 /// The current winner of a kind of win in a challenge, if any.
 pub async fn winner(tx: &mut Tx, challenge: &str, kind: &str) -> Result<Option<ClaimRow>, Error> {
     let row = sqlx::query(

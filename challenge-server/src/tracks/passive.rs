@@ -338,36 +338,105 @@ pub struct SolveReport {
 /// The health solver: from the seed, the receiver of each *published* entry decrypts the
 /// published bytes (the sender's state advances by re-encrypting, which decryption of later
 /// replies needs); every published designated message must hold its secret, and the secret must
-/// open its published commitment.
+/// open its published commitment. The whole transcript at once; [`Solver`] is the same solver
+/// fed one published entry at a time.
 pub fn solve(
     seed: &MasterSeed,
     schedule: &Schedule,
     placements: &[SecretPlacement],
     published: &[Step],
 ) -> Result<SolveReport, Error> {
-    let mut report = SolveReport {
-        entries_checked: 0,
-        secrets_confirmed: 0,
-        secrets_pending: 0,
-        problem: None,
-    };
-    let mut parties = parties(seed)?;
-    let (to_alice, to_bob) = (peer("alice")?, peer("bob")?);
+    let mut solver = Solver::new(seed.clone(), *schedule, placements.to_vec())?;
     for entry in published {
-        report.entries_checked += 1;
+        solver.feed(entry)?;
+    }
+    Ok(solver.report())
+}
+
+/// The health solver's state between published entries, so that each entry is solved once, as
+/// it is published, instead of the whole transcript on each look.
+pub struct Solver {
+    seed: MasterSeed,
+    schedule: Schedule,
+    placements: Vec<SecretPlacement>,
+    parties: Parties,
+    next: u64,
+    last: Option<u64>,
+    report: SolveReport,
+}
+
+impl fmt::Debug for Solver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Solver")
+            .field("next", &self.next)
+            .field("report", &self.report)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Solver {
+    /// A solver that has seen nothing yet.
+    pub fn new(
+        seed: MasterSeed,
+        schedule: Schedule,
+        placements: Vec<SecretPlacement>,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            parties: parties(&seed)?,
+            seed,
+            schedule,
+            placements,
+            next: 0,
+            last: None,
+            report: SolveReport {
+                entries_checked: 0,
+                secrets_confirmed: 0,
+                secrets_pending: 0,
+                problem: None,
+            },
+        })
+    }
+
+    /// The index of the next published entry it expects.
+    pub fn next_index(&self) -> u64 {
+        self.next
+    }
+
+    /// Solves one more published entry (after the first problem, entries are only skipped).
+    pub fn feed(&mut self, entry: &Step) -> Result<(), Error> {
+        self.next = entry.index.saturating_add(1);
+        if self.report.problem.is_some() {
+            return Ok(());
+        }
+        self.report.entries_checked += 1;
+        self.last = Some(entry.index);
+        if let Some(problem) = self.solve_entry(entry)? {
+            self.report.problem = Some(problem);
+        }
+        Ok(())
+    }
+
+    fn solve_entry(&mut self, entry: &Step) -> Result<Option<String>, Error> {
+        let parties = &mut self.parties;
         if entry.index == 0 {
             if entry.bytes != parties.bob.prekey_bundle()?.to_bytes() {
-                report.problem = Some("entry 0 is not Bob's bundle".to_owned());
-                return Ok(report);
+                return Ok(Some("entry 0 is not Bob's bundle".to_owned()));
             }
-            continue;
+            return Ok(None);
         }
+        let (to_alice, to_bob) = (peer("alice")?, peer("bob")?);
         // Advance the sender (its own state is not in what it published) ...
         let mut shadow = Parties {
             alice: parties.alice.clone(),
             bob: parties.bob.clone(),
         };
-        play_step(&mut shadow, seed, schedule, placements, entry.index)?;
+        play_step(
+            &mut shadow,
+            &self.seed,
+            &self.schedule,
+            &self.placements,
+            entry.index,
+        )?;
         let (sender_after, receiver_peer) = match entry.direction {
             Direction::AliceToBob => (shadow.alice, &to_alice),
             Direction::BobToAlice => (shadow.bob, &to_bob),
@@ -379,32 +448,36 @@ pub fn solve(
         };
         let message = match receiver.decrypt(receiver_peer, &entry.bytes, entry.sent_at) {
             Ok(m) => m,
-            Err(e) => {
-                report.problem = Some(format!("entry {} does not decrypt: {e}", entry.index));
-                return Ok(report);
-            }
+            Err(e) => return Ok(Some(format!("entry {} does not decrypt: {e}", entry.index))),
         };
         match entry.direction {
             Direction::AliceToBob => parties.alice = sender_after,
             Direction::BobToAlice => parties.bob = sender_after,
         }
-        if let Some(p) = placements.iter().find(|p| p.message == entry.index) {
-            if !payload_opens(seed, p, &message.payload)? {
-                report.problem = Some(format!(
+        if let Some(p) = self.placements.iter().find(|p| p.message == entry.index) {
+            if !payload_opens(&self.seed, p, &message.payload)? {
+                return Ok(Some(format!(
                     "message {} does not hold secret {} as committed",
                     entry.index, p.index
-                ));
-                return Ok(report);
+                )));
             }
-            report.secrets_confirmed += 1;
+            self.report.secrets_confirmed += 1;
         }
+        Ok(None)
     }
-    let published_max = published.last().map(|s| s.index);
-    report.secrets_pending = placements
-        .iter()
-        .filter(|p| published_max.is_none_or(|max| p.message > max))
-        .count() as u32;
-    Ok(report)
+
+    /// What it found so far.
+    pub fn report(&self) -> SolveReport {
+        let mut report = self.report.clone();
+        if report.problem.is_none() {
+            report.secrets_pending = self
+                .placements
+                .iter()
+                .filter(|p| self.last.is_none_or(|max| p.message > max))
+                .count() as u32;
+        }
+        report
+    }
 }
 
 /// Whether a decrypted payload holds secret `p.index` and the secret opens `p.commitment`.

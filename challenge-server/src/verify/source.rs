@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 
 use super::VerifyError;
 use crate::api::{
-    ChallengeView, ClaimView, ConsistencyProofView, InclusionProofView, LogEntries, LogEntryView,
-    ServerKeyView, TranscriptPage,
+    ChallengeView, ClaimView, ClaimsPage, ConsistencyProofView, InclusionProofView, LogEntries,
+    LogEntryView, ServerKeyView, TranscriptPage,
 };
 use crate::log::MAX_ENTRIES_PAGE;
 
@@ -121,7 +121,22 @@ impl Source {
     /// The challenge's claims.
     pub async fn claims(&self, id: &str) -> Result<Vec<ClaimView>, VerifyError> {
         match self {
-            Source::Http { .. } => self.get_json(&format!("/challenges/{id}/claims")).await,
+            Source::Http { .. } => {
+                let (mut out, mut from) = (Vec::new(), Some(0));
+                while let Some(f) = from {
+                    let page: ClaimsPage = self
+                        .get_json(&format!("/challenges/{id}/claims?from={f}&limit=1000"))
+                        .await?;
+                    if page.next_from.is_some_and(|n| n <= f) {
+                        return Err(VerifyError::Mismatch(
+                            "claims: a page that does not move forward".to_owned(),
+                        ));
+                    }
+                    out.extend(page.claims);
+                    from = page.next_from;
+                }
+                Ok(out)
+            }
             Source::Dir(dir) => Self::read_file(dir, files::CLAIMS),
         }
     }
