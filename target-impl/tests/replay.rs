@@ -148,6 +148,10 @@ fn distinct_setups_with_reusable_prekeys_are_both_accepted() {
     q.bob = p.bob.clone();
     let bundle =
         target_impl::VerifiedBundle::import(&p.bob.prekey_bundle().unwrap().to_bytes()).unwrap();
+    // Carol's "bob" was another device: she names the new one explicitly.
+    q.alice
+        .pin_identity(&q.b, bundle.bundle().identity())
+        .unwrap();
     q.alice.initiate(&q.b, &bundle, &mut rng).unwrap();
     let from_carol = q.a_send(b"from carol", T0, &mut rng);
     let carol = PeerId::new("carol").unwrap();

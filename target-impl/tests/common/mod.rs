@@ -490,6 +490,13 @@ pub(crate) fn parse_device(blob: &[u8]) -> DeviceInfo {
         let r = c.take(32);
         let setup: [u8; 32] = blob[r].try_into().unwrap();
         replay_cache.push((setup, c.u32(), c.u32()));
+        let _sent_at = c.take(8);
+    }
+    let _replay_floor = c.take(8);
+    for _ in 0..c.u16() {
+        let len = usize::from(c.u8());
+        let _peer = c.take(len);
+        let _identity = c.take(128);
     }
     let mut sessions = Vec::new();
     for _ in 0..c.u16() {
