@@ -277,7 +277,7 @@ fn restore_refuses_a_replay_entry_older_than_the_floor() {
     // setup id (32), prekey ids (4 + 4), sent_at (8), then the floor (8).
     let sent_at = u64::from_be_bytes(blob[at + 40..at + 48].try_into().unwrap());
     assert_eq!(sent_at, T0);
-    let mut with_floor = |floor: u64| {
+    let with_floor = |floor: u64| {
         let mut b = blob.clone();
         b[at + 48..at + 56].copy_from_slice(&floor.to_be_bytes());
         target_impl::Device::from_bytes(&b).map(|_| ())
