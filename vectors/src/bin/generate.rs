@@ -1265,12 +1265,12 @@ fn messages() -> VectorFile {
     let mut accepted = base.fork();
     accepted.get("bob", "alice", &m0, T0 + 1);
     vectors.push(decrypt_vector(&accepted, "bob", "carol", &m0, T0 + 2, Some(Error::Replay), "initial-replay-other-peer",
-        "A replayed initial message that used only reusable prekeys authenticates again under another peer name and is refused by the replay cache (PROTOCOL.md 6.4 step 14).",
+        "A replayed initial message that used only reusable prekeys authenticates again under another peer name and is refused by the replay cache (PROTOCOL.md 6.4 step 13).",
         Some("Alice's accepted initial message delivered again, as if from \"carol\"")));
     vectors.push(decrypt_vector(&accepted, "bob", "alice", &m0, T0 + 2, Some(Error::Replay), "initial-replay-same-peer",
         "A replayed initial message from the same peer is routed to the session by its setup id; its key was used (PROTOCOL.md 7.7).",
         Some("Alice's accepted initial message delivered again")));
-    // The replay floor (PROTOCOL.md 6.4 step 14): a reusable-only initial message sent at or
+    // The replay floor (PROTOCOL.md 6.4 step 13): a reusable-only initial message sent at or
     // before it, or after the receiver's clock, is refused.
     {
         let mut floor = base.fork();
@@ -1562,9 +1562,9 @@ fn messages() -> VectorFile {
         REFUSED,
     ));
 
-    // One encoding per message (PROTOCOL.md 7.8): the prefix only on the initiator's first
+    // One encoding per message (PROTOCOL.md 7.6): the prefix only on the initiator's first
     // sending chain, received by the responder.
-    const ENCODING: &str = "A re-encoded message (PROTOCOL.md 7.8: the initial prefix comes exactly on the initiator's first sending chain and only the responder accepts it) refused, the receiver's state unchanged.";
+    const ENCODING: &str = "A re-encoded message (PROTOCOL.md 7.6: the initial prefix comes exactly on the initiator's first sending chain and only the responder accepts it) refused, the receiver's state unchanged.";
     let prefix = m0[..plen].to_vec();
     vectors.push(e(
         &est,
