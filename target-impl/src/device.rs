@@ -108,7 +108,6 @@ struct Staged {
 
 /// What [`Device::receive`] yields.
 #[must_use]
-#[non_exhaustive]
 pub enum Delivery {
     /// A decrypted message; [`Message::new_session`] says whether it started a session.
     Message(Message),

@@ -73,6 +73,11 @@ pub const SESSION_STATE_TYPE: u8 = 0x10;
 /// Type byte of a device state blob.
 pub const DEVICE_STATE_TYPE: u8 = 0x11;
 
+/// README's usage example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExample;
+
 /// Hex rendering of public bytes in `Debug` output (never used on secrets).
 pub(crate) struct HexBytes<'a>(pub(crate) &'a [u8]);
 

@@ -33,7 +33,6 @@ fn change_of(delivery: Delivery) -> IdentityChange {
     match delivery {
         Delivery::IdentityChanged(change) => change,
         Delivery::Message(m) => panic!("installed: {m:?}"),
-        other => panic!("unexpected: {other:?}"),
     }
 }
 
