@@ -24,10 +24,12 @@ pub const MAX_ONE_TIME_KEM_PREKEYS: usize = 1000;
 /// Signed X25519 prekeys and last-resort ML-KEM prekeys kept: the current one and the one it
 /// replaced (for initial messages still in flight).
 pub const MAX_ROTATED_PREKEYS: usize = 2;
-/// Most remembered initial messages that used only reusable prekeys. When full, further such
-/// messages are refused ([`Error::TooManySkipped`]) until the last-resort prekey is rotated:
-/// evicting would let an old initial message be replayed.
+/// Most remembered initial messages that used only reusable prekeys. When full, the entry with
+/// the oldest authenticated `sent_at` is evicted and its time becomes the replay floor: a
+/// reusable-only initial message sent at or before the floor is refused ([`Error::Replay`]).
 pub const MAX_REPLAY_CACHE: usize = 4096;
+/// Most peers whose identity the device remembers (trust on first use or pinned).
+pub const MAX_KNOWN_PEERS: usize = MAX_SESSIONS;
 /// Most sessions (peers) a device holds.
 pub const MAX_SESSIONS: usize = 1000;
 /// Longest peer name, in bytes.
@@ -39,7 +41,19 @@ const _: () = assert!(MAX_ONE_TIME_PREKEYS <= u16::MAX as usize);
 const _: () = assert!(MAX_ONE_TIME_KEM_PREKEYS <= u16::MAX as usize);
 const _: () = assert!(MAX_REPLAY_CACHE <= u16::MAX as usize);
 const _: () = assert!(MAX_SESSIONS <= u16::MAX as usize);
+const _: () = assert!(MAX_KNOWN_PEERS <= u16::MAX as usize);
+const _: () = assert!(MAX_SESSIONS <= MAX_KNOWN_PEERS);
 const _: () = assert!(MAX_PEER_ID_LEN <= u8::MAX as usize);
+
+/// Whether two public identities have the same keys.
+fn same_identity(a: &PublicIdentity, b: &PublicIdentity) -> bool {
+    identity_keys(a) == identity_keys(b)
+}
+
+/// (Ed25519 signing key, X25519 DH key), as [`Session::peer_identity_keys`] returns them.
+fn identity_keys(identity: &PublicIdentity) -> ([u8; 32], [u8; 32]) {
+    (*identity.signing_key(), *identity.dh_key())
+}
 
 /// The caller's name for a peer: 1 to [`MAX_PEER_ID_LEN`] bytes.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -68,11 +82,83 @@ impl fmt::Debug for PeerId {
 }
 
 /// Which reusable prekeys an accepted initial message relied on (its replay-cache entry lives
-/// while both do).
+/// while both do), and its authenticated send time (the eviction order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ReplayEntry {
     signed_prekey_id: u32,
     kem_prekey_id: u32,
+    sent_at: u64,
+}
+
+/// Everything an authenticated initial message would change, staged until it is committed.
+struct Staged {
+    peer: PeerId,
+    initiator: PublicIdentity,
+    setup_id: [u8; 32],
+    session: Session,
+    /// The replay-cache entry, for a message that used only reusable prekeys.
+    replay: Option<ReplayEntry>,
+    one_time_prekey_id: Option<u32>,
+    one_time_kem_id: Option<u32>,
+    /// The decrypted first message, or [`Error::Expired`].
+    result: Result<Message, Error>,
+    /// The receiver's clock when it was received.
+    now: u64,
+}
+
+/// What [`Device::receive`] yields.
+#[must_use]
+pub enum Delivery {
+    /// A decrypted message; [`Message::new_session`] says whether it started a session.
+    Message(Message),
+    /// An authenticated initial message under an identity other than the one the device knows
+    /// for the peer. Nothing changed: the old session and identity stay until the caller passes
+    /// this to [`Device::accept_identity_change`].
+    IdentityChanged(IdentityChange),
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Delivery::Message(m) => f.debug_tuple("Message").field(m).finish(),
+            Delivery::IdentityChanged(c) => f.debug_tuple("IdentityChanged").field(c).finish(),
+        }
+    }
+}
+
+/// An authenticated initial message from a peer whose identity changed: the proof that only
+/// [`Device::receive`] creates and only [`Device::accept_identity_change`] consumes.
+pub struct IdentityChange {
+    device: [u8; 32],
+    known: PublicIdentity,
+    staged: Box<Staged>,
+}
+
+impl IdentityChange {
+    /// The peer the message was received from.
+    pub fn peer(&self) -> &PeerId {
+        &self.staged.peer
+    }
+
+    /// The identity the device knows for the peer (kept until the change is accepted).
+    pub fn known_identity(&self) -> &PublicIdentity {
+        &self.known
+    }
+
+    /// The identity the initial message authenticated under.
+    pub fn new_identity(&self) -> &PublicIdentity {
+        &self.staged.initiator
+    }
+}
+
+impl fmt::Debug for IdentityChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityChange")
+            .field("peer", &self.staged.peer)
+            .field("known", &self.known)
+            .field("new", &self.staged.initiator)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One identity with its prekeys and sessions.
@@ -87,6 +173,10 @@ pub struct Device {
     last_resort_kem: Vec<KemPrekey>,
     one_time_kem: BTreeMap<u32, KemPrekey>,
     replay_cache: BTreeMap<[u8; 32], ReplayEntry>,
+    /// The newest `sent_at` evicted from the replay cache (0: none evicted).
+    replay_floor: u64,
+    /// Each peer's identity: the first one seen, or the one the caller pinned or accepted.
+    identities: BTreeMap<PeerId, PublicIdentity>,
     sessions: BTreeMap<PeerId, Session>,
 }
 
@@ -97,6 +187,8 @@ impl fmt::Debug for Device {
             .field("one_time_prekeys", &self.one_time_prekeys.len())
             .field("one_time_kem_prekeys", &self.one_time_kem.len())
             .field("replay_cache", &self.replay_cache.len())
+            .field("replay_floor", &self.replay_floor)
+            .field("known_peers", &self.identities.len())
             .field("sessions", &self.sessions.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
@@ -115,6 +207,8 @@ impl Device {
             last_resort_kem: Vec::new(),
             one_time_kem: BTreeMap::new(),
             replay_cache: BTreeMap::new(),
+            replay_floor: 0,
+            identities: BTreeMap::new(),
             sessions: BTreeMap::new(),
         };
         device.rotate_signed_prekey(rng)?;
@@ -269,19 +363,61 @@ impl Device {
     /// Starts a session with `peer` from its verified bundle by PQXDH, replacing any session
     /// with that peer. Draws the ephemeral key (32 bytes) and the ML-KEM randomness (32).
     /// The first `encrypt` to `peer` yields the initial message.
+    ///
+    /// The bundle's identity must be the one the device knows for `peer` (remembered from the
+    /// first contact, or pinned): otherwise [`Error::IdentityChanged`], nothing drawn or changed
+    /// (to go ahead, the caller pins the new identity with [`Device::pin_identity`]). A peer
+    /// with no known identity gets the bundle's.
     pub fn initiate<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         peer: &PeerId,
         bundle: &VerifiedBundle,
         rng: &mut R,
     ) -> Result<(), Error> {
+        let identity = bundle.bundle().identity();
+        match self.identities.get(peer) {
+            Some(known) if !same_identity(known, identity) => return Err(Error::IdentityChanged),
+            Some(_) => {}
+            None if self.identities.len() >= MAX_KNOWN_PEERS => return Err(Error::TooManySkipped),
+            None => {}
+        }
         if !self.sessions.contains_key(peer) && self.sessions.len() >= MAX_SESSIONS {
             return Err(Error::TooManySkipped);
         }
         let initiated = pqxdh::initiate(&self.identity, bundle, rng)?;
-        self.sessions
-            .insert(peer.clone(), Session::initiator(initiated)?);
+        let session = Session::initiator(initiated)?;
+        self.identities.insert(peer.clone(), identity.clone());
+        self.sessions.insert(peer.clone(), session);
         Ok(())
+    }
+
+    /// The identity the device knows for `peer`: remembered from the first contact, or pinned.
+    pub fn known_identity(&self, peer: &PeerId) -> Option<&PublicIdentity> {
+        self.identities.get(peer)
+    }
+
+    /// Sets the identity expected from `peer` (before the first contact, or to accept a new
+    /// one for [`Device::initiate`]). A session with `peer` under another identity is deleted.
+    /// Refuses a new peer beyond [`MAX_KNOWN_PEERS`] ([`Error::TooManySkipped`]).
+    pub fn pin_identity(&mut self, peer: &PeerId, identity: &PublicIdentity) -> Result<(), Error> {
+        if !self.identities.contains_key(peer) && self.identities.len() >= MAX_KNOWN_PEERS {
+            return Err(Error::TooManySkipped);
+        }
+        if self
+            .sessions
+            .get(peer)
+            .is_some_and(|s| s.peer_identity_keys() != identity_keys(identity))
+        {
+            self.sessions.remove(peer);
+        }
+        self.identities.insert(peer.clone(), identity.clone());
+        Ok(())
+    }
+
+    /// Forgets `peer` entirely: its session and its known identity.
+    pub fn forget_peer(&mut self, peer: &PeerId) {
+        self.sessions.remove(peer);
+        self.identities.remove(peer);
     }
 
     /// The session with `peer`.
@@ -294,7 +430,7 @@ impl Device {
         self.sessions.get_mut(peer)
     }
 
-    /// Deletes the session with `peer` (its keys zeroize on drop).
+    /// Deletes the session with `peer` (its keys zeroize on drop); its identity stays known.
     pub fn remove_session(&mut self, peer: &PeerId) -> Option<Session> {
         self.sessions.remove(peer)
     }
@@ -304,19 +440,45 @@ impl Device {
         self.sessions.keys()
     }
 
-    /// Decrypts a message from `peer`: an initial message starts (or continues) a session, a
-    /// ratchet message goes to the existing one. On any error but [`Error::Expired`] the
-    /// device is unchanged.
+    /// Decrypts a message from `peer`, as [`Device::receive`] does, with an identity change
+    /// reported as [`Error::IdentityChanged`] (nothing changed; [`Device::receive`] yields the
+    /// change to accept).
     pub fn decrypt(&mut self, peer: &PeerId, message: &[u8], now: u64) -> Result<Message, Error> {
+        match self.receive(peer, message, now)? {
+            Delivery::Message(m) => Ok(m),
+            Delivery::IdentityChanged(_) => Err(Error::IdentityChanged),
+        }
+    }
+
+    /// Decrypts a message from `peer`: an initial message starts (or continues) a session, a
+    /// ratchet message goes to the existing one. An initial message that authenticates under
+    /// another identity than the one known for `peer` is not installed: it yields
+    /// [`Delivery::IdentityChanged`]. On any error but [`Error::Expired`] the device is
+    /// unchanged.
+    pub fn receive(&mut self, peer: &PeerId, message: &[u8], now: u64) -> Result<Delivery, Error> {
         match message.get(1) {
             Some(&INITIAL_TYPE) => {
                 let (prefix, prefix_len) = InitialPrefix::decode(message)?;
                 let setup_id = suite::sha256(&[message.get(..prefix_len).unwrap_or_default()]);
                 match self.sessions.get_mut(peer) {
                     Some(session) if session.setup_id() == &setup_id => {
-                        session.decrypt(message, now)
+                        session.decrypt(message, now).map(Delivery::Message)
                     }
-                    _ => self.accept(peer, &prefix, message, prefix_len, setup_id, now),
+                    _ => {
+                        let staged =
+                            self.stage(peer, &prefix, message, prefix_len, setup_id, now)?;
+                        self.check_fresh(&staged)?;
+                        if let Some(known) = self.identities.get(peer)
+                            && !same_identity(known, &staged.initiator)
+                        {
+                            return Ok(Delivery::IdentityChanged(IdentityChange {
+                                device: *self.identity.public().signing_key(),
+                                known: known.clone(),
+                                staged: Box::new(staged),
+                            }));
+                        }
+                        self.commit(staged).map(Delivery::Message)
+                    }
                 }
             }
             Some(&RATCHET_TYPE) => {
@@ -326,22 +488,64 @@ impl Device {
                     .get_mut(peer)
                     .ok_or(Error::Unauthentic)?
                     .decrypt(message, now)
+                    .map(Delivery::Message)
             }
             _ => Err(Error::Malformed),
         }
     }
 
-    /// The responder side of PQXDH: derive, authenticate the first message, then commit
-    /// (one-time prekeys deleted, replay cache, session) only if it authenticated.
-    fn accept(
-        &mut self,
+    /// Installs the session of an identity change that [`Device::receive`] reported, with its
+    /// new identity, and returns its first message (or [`Error::Expired`], committed). Refused,
+    /// nothing changed, if the device changed meanwhile so that the message would no longer be
+    /// accepted: a change from another device, a known identity that changed again
+    /// ([`Error::IdentityChanged`]), a prekey it used now gone ([`Error::Unauthentic`]), a
+    /// replay ([`Error::Replay`]), or a full store ([`Error::TooManySkipped`]).
+    pub fn accept_identity_change(&mut self, change: IdentityChange) -> Result<Message, Error> {
+        let IdentityChange {
+            device,
+            known,
+            staged,
+        } = change;
+        if device != *self.identity.public().signing_key() {
+            return Err(Error::Unauthentic);
+        }
+        if !self
+            .identities
+            .get(&staged.peer)
+            .is_some_and(|k| same_identity(k, &known))
+        {
+            return Err(Error::IdentityChanged);
+        }
+        let prekeys_present = staged
+            .one_time_prekey_id
+            .is_none_or(|id| self.one_time_prekeys.contains_key(&id))
+            && staged
+                .one_time_kem_id
+                .is_none_or(|id| self.one_time_kem.contains_key(&id))
+            && staged.replay.is_none_or(|e| {
+                self.signed_prekeys
+                    .iter()
+                    .any(|k| k.id == e.signed_prekey_id)
+                    && self.last_resort_kem.iter().any(|k| k.id == e.kem_prekey_id)
+            });
+        if !prekeys_present {
+            return Err(Error::Unauthentic);
+        }
+        self.check_fresh(&staged)?;
+        self.commit(*staged)
+    }
+
+    /// The responder side of PQXDH: derives and authenticates the first message, and stages
+    /// what accepting it changes (one-time prekeys deleted, replay cache, identity, session).
+    fn stage(
+        &self,
         peer: &PeerId,
         prefix: &InitialPrefix,
         message: &[u8],
         prefix_len: usize,
         setup_id: [u8; 32],
         now: u64,
-    ) -> Result<Message, Error> {
+    ) -> Result<Staged, Error> {
         // Framing first (Malformed whoever sent it): exactly one prefix, then a well-framed
         // ratchet message; a second prefix would make a second encoding of the same message.
         frame_body_start(message.get(prefix_len..).unwrap_or_default())?;
@@ -378,43 +582,86 @@ impl Device {
         )?;
         let mut session = Session::responder(keys, signed_prekey.pair.clone())?;
         let first = message.get(prefix_len..).unwrap_or_default();
-        let result = session.decrypt(first, now);
-        if let Err(e) = &result
-            && *e != Error::Expired
-        {
-            return result;
-        }
+        let (meta, result) = session.open_first(first, prefix_len, now)?;
         // Authenticated from here on.
         let reusable_only =
             prefix.one_time_prekey_id.is_none() && prefix.kem_kind == KemKind::LastResort;
-        if reusable_only {
-            if self.replay_cache.contains_key(&setup_id) {
+        Ok(Staged {
+            peer: peer.clone(),
+            initiator: prefix.initiator.clone(),
+            setup_id,
+            session,
+            replay: reusable_only.then_some(ReplayEntry {
+                signed_prekey_id: prefix.signed_prekey_id,
+                kem_prekey_id: prefix.kem_prekey_id,
+                sent_at: meta.sent_at,
+            }),
+            one_time_prekey_id: prefix.one_time_prekey_id,
+            one_time_kem_id: (prefix.kem_kind == KemKind::OneTime).then_some(prefix.kem_prekey_id),
+            result,
+            now,
+        })
+    }
+
+    /// The oldest replay-cache entry (by `sent_at`, then setup id): the next one evicted.
+    fn oldest_replay_entry(&self) -> Option<([u8; 32], u64)> {
+        self.replay_cache
+            .iter()
+            .map(|(id, e)| (*id, e.sent_at))
+            .min_by_key(|(id, sent_at)| (*sent_at, *id))
+    }
+
+    /// Checks that a staged message is no replay and fits the bounded stores. A reusable-only
+    /// message must be sent after the replay floor (as it would be after the eviction its
+    /// entry causes) and not after `now`, so that the floor never passes the receiver's clock.
+    fn check_fresh(&self, staged: &Staged) -> Result<(), Error> {
+        if let Some(entry) = &staged.replay {
+            let floor = match self.oldest_replay_entry() {
+                Some((_, oldest)) if self.replay_cache.len() >= MAX_REPLAY_CACHE => {
+                    self.replay_floor.max(oldest)
+                }
+                _ => self.replay_floor,
+            };
+            if entry.sent_at <= floor
+                || entry.sent_at > staged.now
+                || self.replay_cache.contains_key(&staged.setup_id)
+            {
                 return Err(Error::Replay);
             }
-            if self.replay_cache.len() >= MAX_REPLAY_CACHE {
-                return Err(Error::TooManySkipped);
-            }
         }
-        if !self.sessions.contains_key(peer) && self.sessions.len() >= MAX_SESSIONS {
+        if !self.sessions.contains_key(&staged.peer) && self.sessions.len() >= MAX_SESSIONS {
             return Err(Error::TooManySkipped);
         }
-        if reusable_only {
-            self.replay_cache.insert(
-                setup_id,
-                ReplayEntry {
-                    signed_prekey_id: prefix.signed_prekey_id,
-                    kem_prekey_id: prefix.kem_prekey_id,
-                },
-            );
+        if !self.identities.contains_key(&staged.peer) && self.identities.len() >= MAX_KNOWN_PEERS {
+            return Err(Error::TooManySkipped);
         }
-        if let Some(id) = prefix.one_time_prekey_id {
+        Ok(())
+    }
+
+    /// Commits a staged initial message checked by [`Device::check_fresh`].
+    fn commit(&mut self, staged: Staged) -> Result<Message, Error> {
+        if let Some(entry) = staged.replay {
+            if self.replay_cache.len() >= MAX_REPLAY_CACHE
+                && let Some((id, sent_at)) = self.oldest_replay_entry()
+            {
+                self.replay_cache.remove(&id);
+                self.replay_floor = self.replay_floor.max(sent_at);
+            }
+            self.replay_cache.insert(staged.setup_id, entry);
+        }
+        if let Some(id) = staged.one_time_prekey_id {
             self.one_time_prekeys.remove(&id);
         }
-        if prefix.kem_kind == KemKind::OneTime {
-            self.one_time_kem.remove(&prefix.kem_prekey_id);
+        if let Some(id) = staged.one_time_kem_id {
+            self.one_time_kem.remove(&id);
         }
-        self.sessions.insert(peer.clone(), session);
-        result
+        self.identities
+            .insert(staged.peer.clone(), staged.initiator);
+        self.sessions.insert(staged.peer, staged.session);
+        staged.result.map(|mut m| {
+            m.new_session = true;
+            m
+        })
     }
 
     /// The canonical device state blob, with every secret (docs/PROTOCOL.md, "Device state").
@@ -450,6 +697,14 @@ impl Device {
             out.put(id);
             out.put_u32(e.signed_prekey_id);
             out.put_u32(e.kem_prekey_id);
+            out.put_u64(e.sent_at);
+        }
+        out.put_u64(self.replay_floor);
+        out.put_u16(self.identities.len() as u16);
+        for (peer, identity) in &self.identities {
+            out.put_u8(peer.0.len() as u8);
+            out.put(&peer.0);
+            identity.write(&mut out);
         }
         out.put_u16(self.sessions.len() as u16);
         for (peer, session) in &self.sessions {
@@ -560,6 +815,7 @@ impl Device {
             let entry = ReplayEntry {
                 signed_prekey_id: r.u32()?,
                 kem_prekey_id: r.u32()?,
+                sent_at: r.u64()?,
             };
             if !signed_prekeys
                 .iter()
@@ -569,6 +825,27 @@ impl Device {
                 return Err(DecodeError);
             }
             replay_cache.insert(setup_id, entry);
+        }
+        // Every entry was sent after the floor of its time, and eviction takes the oldest.
+        let replay_floor = r.u64()?;
+        if replay_cache.values().any(|e| e.sent_at < replay_floor) {
+            return Err(DecodeError);
+        }
+        let count = r.count_u16(MAX_KNOWN_PEERS)?;
+        let mut identities: BTreeMap<PeerId, PublicIdentity> = BTreeMap::new();
+        for _ in 0..count {
+            let len = usize::from(r.u8()?);
+            let peer = PeerId::new(r.bytes(len)?).map_err(|_| DecodeError)?;
+            if identities
+                .keys()
+                .next_back()
+                .is_some_and(|last| *last >= peer)
+            {
+                return Err(DecodeError);
+            }
+            let identity = PublicIdentity::read(r)?;
+            identity.verify().map_err(|_| DecodeError)?;
+            identities.insert(peer, identity);
         }
         let count = r.count_u16(MAX_SESSIONS)?;
         let mut sessions: BTreeMap<PeerId, Session> = BTreeMap::new();
@@ -582,7 +859,15 @@ impl Device {
             {
                 return Err(DecodeError);
             }
-            sessions.insert(peer, Session::read(r)?);
+            let session = Session::read(r)?;
+            // Every session is with the identity known for its peer.
+            if !identities
+                .get(&peer)
+                .is_some_and(|k| identity_keys(k) == session.peer_identity_keys())
+            {
+                return Err(DecodeError);
+            }
+            sessions.insert(peer, session);
         }
         Ok(Self {
             identity,
@@ -592,6 +877,8 @@ impl Device {
             last_resort_kem,
             one_time_kem,
             replay_cache,
+            replay_floor,
+            identities,
             sessions,
         })
     }

@@ -26,6 +26,10 @@ pub enum Error {
     Expired,
     /// A serialized state does not restore.
     CorruptState,
+    /// An authenticated initial message, or a bundle passed to `initiate`, carries another
+    /// identity than the one the device knows for that peer; nothing changed
+    /// (`Device::receive` yields the change for the caller to accept explicitly).
+    IdentityChanged,
 }
 
 impl Error {
@@ -39,6 +43,7 @@ impl Error {
             Error::TooManySkipped => "TooManySkipped",
             Error::Expired => "Expired",
             Error::CorruptState => "CorruptState",
+            Error::IdentityChanged => "IdentityChanged",
         }
     }
 }

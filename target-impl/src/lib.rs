@@ -50,8 +50,9 @@ pub use body::{
     BODY_PREAMBLE_LEN, MAX_PADDED_BODY_LEN, MAX_PAYLOAD_LEN, PADDING_BUCKETS, padded_len,
 };
 pub use device::{
-    Device, MAX_ONE_TIME_KEM_PREKEYS, MAX_ONE_TIME_PREKEYS, MAX_PEER_ID_LEN, MAX_REPLAY_CACHE,
-    MAX_ROTATED_PREKEYS, MAX_SESSIONS, PeerId,
+    Delivery, Device, IdentityChange, MAX_KNOWN_PEERS, MAX_ONE_TIME_KEM_PREKEYS,
+    MAX_ONE_TIME_PREKEYS, MAX_PEER_ID_LEN, MAX_REPLAY_CACHE, MAX_ROTATED_PREKEYS, MAX_SESSIONS,
+    PeerId,
 };
 pub use error::Error;
 pub use identity::{PUBLIC_IDENTITY_LEN, PublicIdentity};
@@ -71,6 +72,11 @@ pub const STATE_VERSION: u8 = 1;
 pub const SESSION_STATE_TYPE: u8 = 0x10;
 /// Type byte of a device state blob.
 pub const DEVICE_STATE_TYPE: u8 = 0x11;
+
+/// README's usage example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExample;
 
 /// Hex rendering of public bytes in `Debug` output (never used on secrets).
 pub(crate) struct HexBytes<'a>(pub(crate) &'a [u8]);

@@ -98,6 +98,10 @@ pub struct Message {
     pub expires_at: Option<u64>,
     /// The authenticated payload.
     pub payload: Zeroizing<Vec<u8>>,
+    /// Whether this initial message started a new session with the peer (a first contact, or
+    /// a peer under its known identity that set up anew, e.g. after a reinstall), replacing
+    /// any previous one.
+    pub new_session: bool,
 }
 
 impl fmt::Debug for Message {
@@ -108,6 +112,7 @@ impl fmt::Debug for Message {
             .field("ttl", &self.ttl)
             .field("expires_at", &self.expires_at)
             .field("payload_len", &self.payload.len())
+            .field("new_session", &self.new_session)
             .finish()
     }
 }
@@ -807,6 +812,7 @@ impl Session {
             ttl: meta.ttl,
             expires_at: meta.expires_at(),
             payload: buf,
+            new_session: false,
         })
     }
 
@@ -818,6 +824,57 @@ impl Session {
         now: u64,
     ) -> Result<(BodyMeta, core::ops::Range<usize>), Error> {
         let offset = self.own_prefix_len(message)?;
+        let (meta, range) = self.authenticate(message, offset, now)?;
+        if meta.is_expired(now) {
+            let body = message.get_mut(range).unwrap_or_default();
+            zeroize::Zeroize::zeroize(body);
+            return Err(Error::Expired);
+        }
+        let start = range.start + BODY_PREAMBLE_LEN;
+        Ok((meta, start..start + meta.payload_len as usize))
+    }
+
+    /// The responder's first message, its prefix already checked by PQXDH: authenticates,
+    /// decrypts and commits whether or not it expired, and returns the body metadata with the
+    /// payload (an expired one is zeroized and reported as [`Error::Expired`]).
+    pub(crate) fn open_first(
+        &mut self,
+        ratchet_message: &[u8],
+        prefix_len: usize,
+        now: u64,
+    ) -> Result<(BodyMeta, Result<Message, Error>), Error> {
+        // The prefix's bytes are not read again: only its presence counts.
+        let mut buf = Zeroizing::new(vec![0u8; prefix_len + ratchet_message.len()]);
+        buf.get_mut(prefix_len..)
+            .ok_or(Error::Malformed)?
+            .copy_from_slice(ratchet_message);
+        let (meta, range) = self.authenticate(&mut buf, prefix_len, now)?;
+        if meta.is_expired(now) {
+            return Ok((meta, Err(Error::Expired)));
+        }
+        let start = range.start + BODY_PREAMBLE_LEN;
+        let len = meta.payload_len as usize;
+        buf.copy_within(start..start + len, 0);
+        buf.truncate(len);
+        let message = Message {
+            content_type: meta.content_type,
+            sent_at: meta.sent_at,
+            ttl: meta.ttl,
+            expires_at: meta.expires_at(),
+            payload: buf,
+            new_session: false,
+        };
+        Ok((meta, Ok(message)))
+    }
+
+    /// Authenticates the ratchet message at `offset` (after a prefix when `offset > 0`),
+    /// decrypts it in place and commits; returns the body metadata and the body's range.
+    fn authenticate(
+        &mut self,
+        message: &mut [u8],
+        offset: usize,
+        now: u64,
+    ) -> Result<(BodyMeta, core::ops::Range<usize>), Error> {
         let ratchet_message = message.get_mut(offset..).ok_or(Error::Malformed)?;
         let frame = Frame::parse(ratchet_message, self.version)?;
         let (head, body_ct) = ratchet_message.split_at_mut(frame.body_start);
@@ -825,6 +882,11 @@ impl Session {
         let (candidate, header) = self
             .ratchet
             .trial_decrypt(&self.ad, clear, &frame.r, header_ct)?;
+        // One encoding per message: the prefix comes exactly on the initiator's first sending
+        // chain, the only chain whose PN is 0 (every later chain follows one that sent).
+        if !self.initiator && (offset > 0) != (header.pn == 0) {
+            return Err(Error::Unauthentic);
+        }
         let (plan, mk) = self.ratchet.plan(candidate, &header, now)?;
 
         let body_key = derive_aead(
@@ -844,12 +906,8 @@ impl Session {
 
         self.ratchet.commit(plan, now);
         self.initial_prefix = None;
-        if meta.is_expired(now) {
-            zeroize::Zeroize::zeroize(body);
-            return Err(Error::Expired);
-        }
-        let start = offset + frame.body_start + BODY_PREAMBLE_LEN;
-        Ok((meta, start..start + meta.payload_len as usize))
+        let start = offset + frame.body_start;
+        Ok((meta, start..start + split))
     }
 
     /// For an initial message, checks that its prefix is the one that set this session up and
@@ -857,6 +915,10 @@ impl Session {
     fn own_prefix_len(&self, message: &[u8]) -> Result<usize, Error> {
         if message.get(1) != Some(&INITIAL_TYPE) {
             return Ok(0);
+        }
+        // The initiator never receives a prefix (checked without reading any secret).
+        if self.initiator {
+            return Err(Error::Malformed);
         }
         let (_, len) = InitialPrefix::decode(message)?;
         // Framing of the whole message before any comparison with session data.

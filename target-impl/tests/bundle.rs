@@ -194,7 +194,9 @@ fn hand_device_blob(h: &Hand) -> Vec<u8> {
     b.push(1);
     b.extend_from_slice(&2u32.to_be_bytes());
     b.extend_from_slice(&h.kem_seed);
-    b.extend_from_slice(&[0; 6]); // one-time KEM prekeys, replay cache, sessions
+    b.extend_from_slice(&[0; 4]); // one-time KEM prekeys, replay cache
+    b.extend_from_slice(&[0; 8]); // replay floor
+    b.extend_from_slice(&[0; 4]); // known peers, sessions
     b
 }
 

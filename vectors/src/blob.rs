@@ -333,8 +333,12 @@ pub struct DeviceBlob {
     pub last_resort_kem: Vec<(u32, [u8; 64])>,
     /// One-time ML-KEM prekeys `(id, seed)` by id.
     pub one_time_kem: Vec<(u32, [u8; 64])>,
-    /// Replay cache `(setup_id, spk id, kem id)` by setup id.
-    pub replay_cache: Vec<([u8; 32], u32, u32)>,
+    /// Replay cache `(setup_id, spk id, kem id, sent_at)` by setup id.
+    pub replay_cache: Vec<([u8; 32], u32, u32, u64)>,
+    /// The newest `sent_at` evicted from the replay cache.
+    pub replay_floor: u64,
+    /// Known peer identities `(peer id, public identity)` by peer id.
+    pub identities: Vec<(Vec<u8>, [u8; 128])>,
     /// Sessions `(peer id, session)` by peer id.
     pub sessions: Vec<(Vec<u8>, SessionBlob)>,
 }
@@ -350,6 +354,10 @@ pub struct DeviceOffsets {
     pub first_signed_id: usize,
     /// The replay-cache count.
     pub replay_count: usize,
+    /// The replay floor.
+    pub replay_floor: usize,
+    /// The known-identity count.
+    pub identity_count: usize,
     /// The session count.
     pub session_count: usize,
     /// Per session: the peer-id length byte and the session's own offsets.
@@ -395,7 +403,16 @@ impl DeviceBlob {
         off.replay_count = r.offset();
         let mut replay_cache = Vec::new();
         for _ in 0..r.u16()? {
-            replay_cache.push((r.array()?, r.u32()?, r.u32()?));
+            replay_cache.push((r.array()?, r.u32()?, r.u32()?, r.u64()?));
+        }
+        off.replay_floor = r.offset();
+        let replay_floor = r.u64()?;
+        off.identity_count = r.offset();
+        let mut identities = Vec::new();
+        for _ in 0..r.u16()? {
+            let len = usize::from(r.u8()?);
+            let peer = r.take(len)?.to_vec();
+            identities.push((peer, r.array()?));
         }
         off.session_count = r.offset();
         let mut sessions = Vec::new();
@@ -419,6 +436,8 @@ impl DeviceBlob {
                 last_resort_kem,
                 one_time_kem,
                 replay_cache,
+                replay_floor,
+                identities,
                 sessions,
             },
             off,
@@ -452,10 +471,18 @@ impl DeviceBlob {
             out.extend_from_slice(k);
         }
         out.extend_from_slice(&(self.replay_cache.len() as u16).to_be_bytes());
-        for (setup, spk, kem) in &self.replay_cache {
+        for (setup, spk, kem, sent_at) in &self.replay_cache {
             out.extend_from_slice(setup);
             out.extend_from_slice(&spk.to_be_bytes());
             out.extend_from_slice(&kem.to_be_bytes());
+            out.extend_from_slice(&sent_at.to_be_bytes());
+        }
+        out.extend_from_slice(&self.replay_floor.to_be_bytes());
+        out.extend_from_slice(&(self.identities.len() as u16).to_be_bytes());
+        for (peer, identity) in &self.identities {
+            out.push(peer.len() as u8);
+            out.extend_from_slice(peer);
+            out.extend_from_slice(identity);
         }
         out.extend_from_slice(&(self.sessions.len() as u16).to_be_bytes());
         for (peer, s) in &self.sessions {

@@ -26,7 +26,7 @@ pub struct Report {
 }
 
 /// The error classes of DESIGN section 7, as spelled in the files.
-pub const ERROR_CLASSES: [&str; 7] = [
+pub const ERROR_CLASSES: [&str; 8] = [
     "Malformed",
     "Unauthentic",
     "BadSignature",
@@ -34,6 +34,7 @@ pub const ERROR_CLASSES: [&str; 7] = [
     "TooManySkipped",
     "Expired",
     "CorruptState",
+    "IdentityChanged",
 ];
 
 /// Checks every vector of a file.

@@ -421,6 +421,8 @@ pub(crate) struct DeviceInfo {
     pub(crate) last_resort_kem_ids: Vec<u32>,
     pub(crate) one_time_kem_ids: Vec<u32>,
     pub(crate) replay_cache: Vec<([u8; 32], u32, u32)>,
+    /// The newest `sent_at` evicted from the replay cache.
+    pub(crate) replay_floor: u64,
     /// Peer name, session info (secret ranges relative to the device blob).
     pub(crate) sessions: Vec<(Vec<u8>, SessionInfo)>,
 }
@@ -490,6 +492,14 @@ pub(crate) fn parse_device(blob: &[u8]) -> DeviceInfo {
         let r = c.take(32);
         let setup: [u8; 32] = blob[r].try_into().unwrap();
         replay_cache.push((setup, c.u32(), c.u32()));
+        let _sent_at = c.take(8);
+    }
+    let floor_at = c.take(8);
+    let replay_floor = u64::from_be_bytes(blob[floor_at].try_into().unwrap());
+    for _ in 0..c.u16() {
+        let len = usize::from(c.u8());
+        let _peer = c.take(len);
+        let _identity = c.take(128);
     }
     let mut sessions = Vec::new();
     for _ in 0..c.u16() {
@@ -507,6 +517,7 @@ pub(crate) fn parse_device(blob: &[u8]) -> DeviceInfo {
         last_resort_kem_ids,
         one_time_kem_ids,
         replay_cache,
+        replay_floor,
         sessions,
     }
 }

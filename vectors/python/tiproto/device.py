@@ -6,13 +6,13 @@ import dataclasses
 from typing import List, Optional
 
 from . import pqxdh, state, suite, wire
-from .errors import (BAD_SIGNATURE, EXPIRED, MALFORMED, REPLAY, TOO_MANY_SKIPPED, UNAUTHENTIC,
-                     ProtocolError, fail)
+from .errors import (BAD_SIGNATURE, EXPIRED, IDENTITY_CHANGED, MALFORMED, REPLAY,
+                     TOO_MANY_SKIPPED, UNAUTHENTIC, ProtocolError, fail)
 from .labels import L_SIG_IDENTITY, L_SIG_KEM, L_SIG_SPK
 from .ratchet import Decrypted, Session
 from .rng import ReplayRng
-from .state import (MAX_ONE_TIME_KEM_PREKEYS, MAX_ONE_TIME_PREKEYS, MAX_REPLAY_CACHE,
-                    MAX_ROTATED_PREKEYS, MAX_SESSIONS, DeviceRecord)
+from .state import (MAX_KNOWN_PEERS, MAX_ONE_TIME_KEM_PREKEYS, MAX_ONE_TIME_PREKEYS,
+                    MAX_REPLAY_CACHE, MAX_ROTATED_PREKEYS, MAX_SESSIONS, DeviceRecord)
 from .wire import Bundle, Prefix, PublicIdentity, u8, u32
 
 ID_LIMIT = 2**32 - 1   # never issued; next_prekey_id never exceeds it
@@ -42,6 +42,11 @@ def kem_message(signing_pub: bytes, kind: int, kem_id: int, ek: bytes) -> bytes:
 def verify_identity(ident: PublicIdentity) -> bool:
     return suite.ed25519_verify(ident.signing_pub,
                                 identity_message(ident.signing_pub, ident.dh_pub), ident.sig)
+
+
+def same_identity(a: PublicIdentity, b: PublicIdentity) -> bool:
+    """Two identities are the same when their signing and DH keys are (6.5)."""
+    return (a.signing_pub, a.dh_pub) == (b.signing_pub, b.dh_pub)
 
 
 def import_bundle(data: bytes) -> Bundle:
@@ -171,6 +176,11 @@ class Device(DeviceRecord):
     def initiate(self, peer: bytes, bundle: Bundle, rng: ReplayRng,
                  trace: Optional[dict] = None) -> None:
         check_peer_id(peer)
+        known = self.identities.get(peer)
+        if known is not None and not same_identity(known, bundle.identity):
+            fail(IDENTITY_CHANGED, "bundle under another identity than the known one")
+        if known is None and len(self.identities) >= MAX_KNOWN_PEERS:
+            fail(TOO_MANY_SKIPPED, "known-identity cap")
         if peer not in self.sessions and len(self.sessions) >= MAX_SESSIONS:
             fail(TOO_MANY_SKIPPED, "session cap")
         ek_priv = rng.draw(32)
@@ -194,6 +204,7 @@ class Device(DeviceRecord):
         keys = pqxdh.derive(prefix, bundle.spk_pub, None if bundle.opk is None else bundle.opk[1],
                             bundle.kem_ek, me.signing_pub, me.dh_pub,
                             bundle.identity.signing_pub, bundle.identity.dh_pub, dhs, ss)
+        self.identities.setdefault(peer, bundle.identity)
         self.sessions[peer] = Session(
             initiator=True, ad=keys.ad, setup_id=keys.setup_id, initial_prefix=prefix,
             pq_reserve=keys.pq_reserve, dhs=None, dhr=bundle.spk_pub, rk=keys.root_key,
@@ -270,34 +281,52 @@ class Device(DeviceRecord):
             ckr=None, hks=None, hkr=None, nhks=keys.responder_header_key,
             nhkr=keys.initiator_header_key, pending=False)
         local: dict = {}
+        meta: dict = {}
         expired: Optional[ProtocolError] = None
         result: Optional[Decrypted] = None
         try:                                                                             # 11
-            result = session.decrypt(message[plen:], now, local)
+            result = session.decrypt(message[plen:], now, local, prefixed=True, meta_out=meta)
         except ProtocolError as e:
             if e.cls != EXPIRED:
                 raise
             expired = e
+        sent_at = meta["sent_at"]
         reusable_only = prefix.opk_id is None and prefix.kem_kind == wire.KIND_LAST_RESORT  # 12
-        if reusable_only and setup_id in self.replay_cache:
-            fail(REPLAY, "initial message in the replay cache")                          # 13
-        if reusable_only and len(self.replay_cache) >= MAX_REPLAY_CACHE:
-            fail(TOO_MANY_SKIPPED, "replay cache full")                                  # 14
+        evict = None
+        if reusable_only:                                                                # 13
+            floor = self.replay_floor
+            if len(self.replay_cache) >= MAX_REPLAY_CACHE:
+                evict = min(self.replay_cache, key=lambda k: (self.replay_cache[k][2], k))
+                floor = max(floor, self.replay_cache[evict][2])
+            if sent_at <= floor:
+                fail(REPLAY, "sent at or before the replay floor")
+            if sent_at > now:
+                fail(REPLAY, "sent after the receiver's clock")
+            if setup_id in self.replay_cache:
+                fail(REPLAY, "initial message in the replay cache")
         if peer not in self.sessions and len(self.sessions) >= MAX_SESSIONS:
-            fail(TOO_MANY_SKIPPED, "session cap")                                        # 15
-        if reusable_only:                                                                # 16
-            self.replay_cache[setup_id] = (prefix.spk_id, prefix.kem_id)
+            fail(TOO_MANY_SKIPPED, "session cap")                                        # 14
+        if peer not in self.identities and len(self.identities) >= MAX_KNOWN_PEERS:
+            fail(TOO_MANY_SKIPPED, "known-identity cap")                                 # 15
+        known = self.identities.get(peer)
+        if known is not None and not same_identity(known, prefix.initiator):
+            fail(IDENTITY_CHANGED, "initiator is not the peer's known identity")         # 16
+        if reusable_only:                                                                # 17
+            if evict is not None:
+                self.replay_floor = max(self.replay_floor, self.replay_cache.pop(evict)[2])
+            self.replay_cache[setup_id] = (prefix.spk_id, prefix.kem_id, sent_at)
         if prefix.opk_id is not None:
             del self.one_time_prekeys[prefix.opk_id]
         if prefix.kem_kind == wire.KIND_ONE_TIME:
             del self.one_time_kem[prefix.kem_id]
+        self.identities[peer] = prefix.initiator
         self.sessions[peer] = session
         if trace is not None:
             trace["pqxdh"] = pqxdh.trace(keys, ephemeral_private=None,
                                          ephemeral_public=prefix.ek_pub, kem_m=None, dhs=dhs,
                                          ct=prefix.ct, ss=ss, prefix=message[:plen])
             trace.update(local)
-        if expired is not None:                                                          # 17
+        if expired is not None:                                                          # 18
             raise expired
         assert result is not None
         return result

@@ -10,13 +10,14 @@ REPLAY = "Replay"
 TOO_MANY_SKIPPED = "TooManySkipped"
 EXPIRED = "Expired"
 CORRUPT_STATE = "CorruptState"
+IDENTITY_CHANGED = "IdentityChanged"
 
 ALL_CLASSES = (MALFORMED, UNAUTHENTIC, BAD_SIGNATURE, REPLAY, TOO_MANY_SKIPPED, EXPIRED,
-               CORRUPT_STATE)
+               CORRUPT_STATE, IDENTITY_CHANGED)
 
 
 class ProtocolError(Exception):
-    """A protocol failure. `cls` is one of the seven class names; `detail` is for humans only
+    """A protocol failure. `cls` is one of the eight class names; `detail` is for humans only
     (it names the check that failed) and is never compared."""
 
     def __init__(self, cls: str, detail: str = "") -> None:

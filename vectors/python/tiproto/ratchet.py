@@ -240,14 +240,20 @@ class Session:
         return out
 
     # -- 7.7 ---------------------------------------------------------------------------------
-    def decrypt(self, message: bytes, now: int, trace: Optional[dict] = None) -> Decrypted:
+    def decrypt(self, message: bytes, now: int, trace: Optional[dict] = None,
+                prefixed: bool = False, meta_out: Optional[dict] = None) -> Decrypted:
+        """7.7. `prefixed`: the caller (6.4 accept step 11) already stripped a prefix.
+        `meta_out` receives the authenticated body's sent_at, also when Expired is raised."""
         # 1. own prefix
         if len(message) >= 2 and message[1] == wire.TYPE_INITIAL:
+            if self.initiator:
+                fail(MALFORMED, "an initiator never receives a prefix")
             _, plen = wire.decode_prefix(message)
             wire.frame(message[plen:])
             if suite.sha256(message[:plen]) != self.setup_id:
                 fail(UNAUTHENTIC, "prefix hash is not this session's setup_id")
             message = message[plen:]
+            prefixed = True
 
         # 2. framing
         fr = wire.frame(message)
@@ -277,6 +283,9 @@ class Session:
         if found is None:
             fail(UNAUTHENTIC, "no candidate header key opens the header")
         cand, idx, hk, hkey, hnonce, h_plain, hdr = found
+        # One encoding per message (7.6): a prefix exactly on the initiator's first chain (PN 0).
+        if not self.initiator and prefixed != (hdr.pn == 0):
+            fail(UNAUTHENTIC, "prefix present exactly when PN = 0 is violated")
 
         # 4. plan (decides, changes nothing)
         closed: NumberedKeys = []
@@ -340,6 +349,8 @@ class Session:
         self._commit(plan, now)
         self.initial_prefix = None
 
+        if meta_out is not None:
+            meta_out["sent_at"] = meta.sent_at
         # 7. expiry
         end = meta.sent_at + meta.ttl
         expires_at = end if meta.ttl != 0 and end <= U64_MAX else None

@@ -12,7 +12,8 @@ from . import suite, wire
 from .errors import CORRUPT_STATE, fail
 from .ratchet import (MAX_CHAIN_MESSAGES, MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS, Session,
                       SkippedChain, SkippedKey, SkippedStore)
-from .wire import Reader, u8, u16, u32, u64
+from .labels import L_SIG_IDENTITY
+from .wire import PublicIdentity, Reader, u8, u16, u32, u64
 
 STATE_VERSION = 0x01
 TYPE_SESSION = 0x10
@@ -23,9 +24,16 @@ MAX_ONE_TIME_KEM_PREKEYS = 1000
 MAX_ROTATED_PREKEYS = 2
 MAX_REPLAY_CACHE = 4096
 MAX_SESSIONS = 1000
+MAX_KNOWN_PEERS = 1000
 MAX_PEER_ID_LEN = 64
 
 C = CORRUPT_STATE
+
+
+def identity_signature_ok(ident: PublicIdentity) -> bool:
+    """The identity's own signature over its DH key (4)."""
+    return suite.ed25519_verify(ident.signing_pub,
+                                L_SIG_IDENTITY + ident.signing_pub + ident.dh_pub, ident.sig)
 
 
 # -- session (10.1) ---------------------------------------------------------------------------
@@ -165,7 +173,10 @@ class DeviceRecord:
     one_time_prekeys: Dict[int, bytes] = field(default_factory=dict)           # by id
     last_resort_kem: List[Tuple[int, bytes]] = field(default_factory=list)     # oldest first
     one_time_kem: Dict[int, bytes] = field(default_factory=dict)               # by id
-    replay_cache: Dict[bytes, Tuple[int, int]] = field(default_factory=dict)   # setup_id -> ids
+    # setup_id -> (spk id, kem id, sent_at)
+    replay_cache: Dict[bytes, Tuple[int, int, int]] = field(default_factory=dict)
+    replay_floor: int = 0
+    identities: Dict[bytes, PublicIdentity] = field(default_factory=dict)      # peer id -> identity
     sessions: Dict[bytes, Session] = field(default_factory=dict)               # peer id -> session
 
 
@@ -181,8 +192,12 @@ def encode_device(d: DeviceRecord) -> bytes:
     out += [u32(i) + d.one_time_kem[i] for i in sorted(d.one_time_kem)]
     out.append(u16(len(d.replay_cache)))
     for sid in sorted(d.replay_cache):
-        spk_id, kem_id = d.replay_cache[sid]
-        out += [sid, u32(spk_id), u32(kem_id)]
+        spk_id, kem_id, sent_at = d.replay_cache[sid]
+        out += [sid, u32(spk_id), u32(kem_id), u64(sent_at)]
+    out.append(u64(d.replay_floor))
+    out.append(u16(len(d.identities)))
+    for peer in sorted(d.identities):
+        out += [u8(len(peer)), peer, d.identities[peer].encode()]
     out.append(u16(len(d.sessions)))
     for peer in sorted(d.sessions):
         out += [u8(len(peer)), peer, encode_session(d.sessions[peer])]
@@ -238,17 +253,39 @@ def decode_device(data: bytes) -> DeviceRecord:
         fail(C, "replay cache count")
     spk_ids = {i for i, _ in spks}
     lr_ids = {i for i, _ in lrs}
-    cache: Dict[bytes, Tuple[int, int]] = {}
+    cache: Dict[bytes, Tuple[int, int, int]] = {}
     prev_sid: Optional[bytes] = None
     for _ in range(n):
         sid = r.take(32, "setup_id")
         spk_id, kem_id = r.u32("spk id"), r.u32("kem id")
+        sent_at = r.u64("sent_at")
         if prev_sid is not None and not sid > prev_sid:
             fail(C, "replay cache not strictly ascending")
         if spk_id not in spk_ids or kem_id not in lr_ids:
             fail(C, "replay cache names a prekey not held")
         prev_sid = sid
-        cache[sid] = (spk_id, kem_id)
+        cache[sid] = (spk_id, kem_id, sent_at)
+    floor = r.u64("replay_floor")
+    if any(e[2] < floor for e in cache.values()):
+        fail(C, "a replay-cache entry older than the replay floor")
+
+    n = r.u16("known-identity count")
+    if n > MAX_KNOWN_PEERS:
+        fail(C, "known-identity count")
+    identities: Dict[bytes, PublicIdentity] = {}
+    prev_peer: Optional[bytes] = None
+    for _ in range(n):
+        plen = r.u8("peer id length")
+        if not 1 <= plen <= MAX_PEER_ID_LEN:
+            fail(C, "peer id length")
+        peer = r.take(plen, "peer id")
+        if prev_peer is not None and not peer > prev_peer:
+            fail(C, "known identities not strictly ascending by peer id")
+        prev_peer = peer
+        ident = PublicIdentity.read(r)
+        if not identity_signature_ok(ident):
+            fail(C, "known identity signature")
+        identities[peer] = ident
 
     n = r.u16("session count")
     if n > MAX_SESSIONS:
@@ -263,7 +300,11 @@ def decode_device(data: bytes) -> DeviceRecord:
         if prev_peer is not None and not peer > prev_peer:
             fail(C, "sessions not strictly ascending by peer id")
         prev_peer = peer
-        sessions[peer] = read_session(r)
+        s = read_session(r)
+        known = identities.get(peer)
+        if known is None or (known.signing_pub, known.dh_pub) != s.peer_identity_keys():
+            fail(C, "session not with its peer's known identity")
+        sessions[peer] = s
     r.end("device blob")
     return DeviceRecord(signing_seed, dh_priv, next_id, spks, dict(opks), lrs, dict(otks), cache,
-                        sessions)
+                        floor, identities, sessions)

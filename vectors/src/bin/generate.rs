@@ -1265,11 +1265,44 @@ fn messages() -> VectorFile {
     let mut accepted = base.fork();
     accepted.get("bob", "alice", &m0, T0 + 1);
     vectors.push(decrypt_vector(&accepted, "bob", "carol", &m0, T0 + 2, Some(Error::Replay), "initial-replay-other-peer",
-        "A replayed initial message that used only reusable prekeys authenticates again under another peer name and is refused by the replay cache (PROTOCOL.md 6.4 step 14).",
+        "A replayed initial message that used only reusable prekeys authenticates again under another peer name and is refused by the replay cache (PROTOCOL.md 6.4 step 13).",
         Some("Alice's accepted initial message delivered again, as if from \"carol\"")));
     vectors.push(decrypt_vector(&accepted, "bob", "alice", &m0, T0 + 2, Some(Error::Replay), "initial-replay-same-peer",
         "A replayed initial message from the same peer is routed to the session by its setup id; its key was used (PROTOCOL.md 7.7).",
         Some("Alice's accepted initial message delivered again")));
+    // The replay floor (PROTOCOL.md 6.4 step 13): a reusable-only initial message sent at or
+    // before it, or after the receiver's clock, is refused.
+    {
+        let mut floor = base.fork();
+        let mut blob = floor.device_blob("bob");
+        blob.replay_floor = T0;
+        floor
+            .devices
+            .insert("bob".into(), Device::from_bytes(&blob.encode()).unwrap());
+        vectors.push(decrypt_vector(&floor, "bob", "alice", &m0, T0 + 1, Some(Error::Replay), "initial-at-replay-floor",
+            "A reusable-only initial message sent at the replay floor (the newest sent_at evicted from the replay cache) is refused: Replay, state unchanged.",
+            Some("Bob's replay floor set to Alice's sent_at (as after evicting an entry sent then); her initial message delivered")));
+        vectors.push(decrypt_vector(&base, "bob", "alice", &m0, T0 - 1, Some(Error::Replay), "initial-from-the-future",
+            "A reusable-only initial message sent after the receiver's clock is refused (its entry could push the replay floor past the clock): Replay, state unchanged.",
+            Some("Alice's initial message delivered with Bob's now one second before its sent_at")));
+        let mut below = base.fork();
+        let mut blob = below.device_blob("bob");
+        blob.replay_floor = T0 - 1;
+        below
+            .devices
+            .insert("bob".into(), Device::from_bytes(&blob.encode()).unwrap());
+        vectors.push(decrypt_vector(
+            &below,
+            "bob",
+            "alice",
+            &m0,
+            T0 + 1,
+            None,
+            "initial-above-replay-floor",
+            "A reusable-only initial message sent one second after the replay floor is accepted.",
+            None,
+        ));
+    }
     // An established session: Bob replied, Alice's next message is a DH ratchet step.
     let mut est = accepted.fork();
     let r0 = est.say("bob", "alice", "r0", T0 + 10);
@@ -1509,18 +1542,81 @@ fn messages() -> VectorFile {
     }
     // Under Bob's current receiving header key (Alice's chain of m0).
     let hkr = bob_s.hkr.unwrap();
-    let seal_cur = |hdr: &[u8]| seal_message(&ad, &hkr, &mk, &r, hdr, &body);
+    // Alice's current chain is still her first: its messages carry her initial prefix.
+    let seal_cur = |hdr: &[u8]| {
+        [
+            &m0[..plen],
+            &seal_message(&ad, &hkr, &mk, &r, hdr, &body)[..],
+        ]
+        .concat()
+    };
     let alice_old_dh = bob_s.dhr.unwrap();
     vectors.push(e(&est, seal_cur(&header(&LOW_ORDER, 0, 1, 0, &[])), Some(Error::Unauthentic), "ratchet-current-other-key",
-        Some("header sealed under the current receiving header key with a ratchet key other than DHr"), REFUSED));
+        Some("header sealed under the current receiving header key with a ratchet key other than DHr, behind Alice's initial prefix"), REFUSED));
     vectors.push(e(
         &est,
         seal_cur(&header(&alice_old_dh, 0, bob_s.nr + 1001, 0, &[])),
         Some(Error::TooManySkipped),
         "ratchet-current-skip-1001",
-        Some("header sealed under the current receiving header key with N = Nr + 1001"),
+        Some("header sealed under the current receiving header key with N = Nr + 1001, behind Alice's initial prefix (her first chain)"),
         REFUSED,
     ));
+
+    // One encoding per message (PROTOCOL.md 7.6): the prefix only on the initiator's first
+    // sending chain, received by the responder.
+    const ENCODING: &str = "A re-encoded message (PROTOCOL.md 7.6: the initial prefix comes exactly on the initiator's first sending chain and only the responder accepts it) refused, the receiver's state unchanged.";
+    let prefix = m0[..plen].to_vec();
+    vectors.push(e(
+        &est,
+        [&prefix[..], &m1[..]].concat(),
+        Some(Error::Unauthentic),
+        "encoding-prefix-on-second-chain",
+        Some("Alice's initial prefix put in front of her second-chain message m1 (PN 1)"),
+        ENCODING,
+    ));
+    {
+        let mut first = accepted.fork();
+        let m0b = first.say("alice", "bob", "first chain", T0 + 2);
+        vectors.push(decrypt_vector(
+            &first,
+            "bob",
+            "alice",
+            &m0b[plen..],
+            T0 + 3,
+            Some(Error::Unauthentic),
+            "encoding-prefix-stripped",
+            ENCODING,
+            Some("the initial prefix removed from Alice's second first-chain message (PN 0)"),
+        ));
+        let r0 = first.say("bob", "alice", "r0", T0 + 3);
+        vectors.push(decrypt_vector(&first, "alice", "bob", &[&prefix[..], &r0[..]].concat(), T0 + 4, Some(Error::Malformed), "encoding-prefix-to-initiator",
+            ENCODING, Some("Alice's own initial prefix put in front of Bob's reply, delivered to Alice (who set up the session with it)")));
+        vectors.push(decrypt_vector(
+            &first,
+            "bob",
+            "alice",
+            &[&prefix[..], &r0[..]].concat(),
+            T0 + 4,
+            Some(Error::Unauthentic),
+            "encoding-prefix-on-responder-message",
+            ENCODING,
+            Some("Alice's initial prefix put in front of Bob's own reply, reflected to Bob"),
+        ));
+    }
+    let r1 = est.fork().say("bob", "alice", "r1", T0 + 22);
+    vectors.push(decrypt_vector(&est, "alice", "bob", &[&prefix[..], &r1[..]].concat(), T0 + 23, Some(Error::Malformed), "encoding-prefix-to-initiator-after-reply",
+        ENCODING, Some("Alice's initial prefix put in front of Bob's second-chain message, delivered to Alice after she received his first")));
+
+    // An identity change is never installed silently (PROTOCOL.md 6.5).
+    {
+        let mut change = est.fork();
+        let bundle = change.bundle("bob");
+        change.initiate("carol", "bob", &bundle);
+        let c0 = change.say("carol", "bob", "this is alice", T0 + 21);
+        vectors.push(decrypt_vector(&change, "bob", "alice", &c0, T0 + 22, Some(Error::IdentityChanged), "initial-identity-changed",
+            "An initial message that authenticates under another identity than the one Bob knows for the peer (PROTOCOL.md 6.5) is not installed: IdentityChanged, Bob's state (old session, known identity) unchanged.",
+            Some("Carol's initial message to Bob, delivered as if from \"alice\", whose identity Bob knows")));
+    }
 
     // Replays and aged-out keys.
     let mut replay = est.fork();
@@ -1878,11 +1974,28 @@ fn states() -> VectorFile {
     s.cks = None;
     let no_sending_chain = s.encode();
     let mut d = bob_blob.clone();
-    d.replay_cache.push(([0xee; 32], 999, 2));
+    d.replay_cache.push(([0xee; 32], 999, 2, T0));
     let unknown_spk = d.encode();
     let mut d = bob_blob.clone();
     d.sessions.reverse();
     let unsorted = d.encode();
+    let mut d = bob_blob.clone();
+    d.replay_floor = d.replay_cache[0].3 + 1;
+    let entry_below_floor = d.encode();
+    let mut d = bob_blob.clone();
+    d.identities[0].1[127] ^= 1;
+    let identity_signature = d.encode();
+    let mut d = bob_blob.clone();
+    let carol_identity = d.identities[1].1;
+    d.identities[1].1 = d.identities[0].1;
+    d.identities[0].1 = carol_identity;
+    let identity_mismatch = d.encode();
+    let mut d = bob_blob.clone();
+    d.identities.reverse();
+    let identities_unsorted = d.encode();
+    let mut d = bob_blob.clone();
+    d.identities.retain(|(peer, _)| peer != b"alice");
+    let session_without_identity = d.encode();
     let mut d = bob_blob.clone();
     d.one_time_prekeys.reverse();
     let unsorted_ids = d.encode();
@@ -1928,6 +2041,11 @@ fn states() -> VectorFile {
         ("restore_session", no_sending_chain, "session-no-sending-chain", "CKs removed while HKs and DHs stay and nothing is pending"),
         ("restore_device", unknown_spk, "device-replay-unknown-spk", "a replay-cache entry naming signed prekey id 999, not held"),
         ("restore_device", unsorted, "device-sessions-unsorted", "the three sessions in descending peer-id order"),
+        ("restore_device", entry_below_floor, "device-replay-entry-below-floor", "the replay floor set one second after the replay-cache entry's sent_at (eviction takes the oldest, so no entry is older than the floor)"),
+        ("restore_device", identity_signature, "device-identity-signature", "last byte of the first known identity's signature flipped (it no longer verifies)"),
+        ("restore_device", identity_mismatch, "device-session-identity-mismatch", "the known identities of \"alice\" and \"carol\" swapped: each session is with another identity than the one known for its peer"),
+        ("restore_device", identities_unsorted, "device-identities-unsorted", "the three known identities in descending peer-id order"),
+        ("restore_device", session_without_identity, "device-session-without-identity", "the known identity of \"alice\" removed while Bob's session with her stays"),
         ("restore_device", unsorted_ids, "device-prekey-ids-unsorted", "one-time prekeys in descending id order"),
         ("restore_device", shared_id, "device-prekey-id-shared", "a one-time prekey given the id of the last-resort ML-KEM prekey (one counter allocates every id, so ids are unique across the four lists)"),
     ]);
