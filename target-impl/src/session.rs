@@ -324,7 +324,8 @@ type ChainWalk = (Vec<(u32, Secret32)>, Secret32, Secret32);
 /// Derives the keys of chain `ck` from counter `from` up to `until` (exclusive), returning them,
 /// the message key at `until` and the chain key after it.
 fn walk_chain(ck: &Secret32, from: u32, until: u32) -> Result<ChainWalk, Error> {
-    let mut skipped = Vec::new();
+    // Exact capacity: a vector that grows frees blocks still holding the keys pushed so far.
+    let mut skipped = Vec::with_capacity(until.saturating_sub(from) as usize);
     let mut ck = ck.clone();
     for n in from..until {
         let (mk, next) = kdf_ck(&ck)?;
@@ -337,7 +338,7 @@ fn walk_chain(ck: &Secret32, from: u32, until: u32) -> Result<ChainWalk, Error> 
 
 /// Skipped keys of chain `ck` from `from` up to `until` (exclusive), for closing a chain.
 fn skip_chain(ck: &Secret32, from: u32, until: u32) -> Result<Vec<(u32, Secret32)>, Error> {
-    let mut skipped = Vec::new();
+    let mut skipped = Vec::with_capacity(until.saturating_sub(from) as usize);
     let mut ck = ck.clone();
     for n in from..until {
         let (mk, next) = kdf_ck(&ck)?;
@@ -395,7 +396,7 @@ impl Ratchet {
                 .flatten()
                 .any(|(_, k)| k.ct_eq(&chain.header_key));
             if !seen && let Some(slot) = out.get_mut(len) {
-                *slot = Some((Candidate::Skipped(i), &chain.header_key));
+                *slot = Some((Candidate::Skipped(i), &*chain.header_key));
                 len += 1;
             }
         }
@@ -534,7 +535,9 @@ impl Ratchet {
                     let hkr = hkr.clone();
                     self.skipped.insert(&hkr, old_skipped, now);
                 }
-                let hkr = core::mem::replace(&mut self.nhkr, *nhkr);
+                // Cloned out of its box, not moved: the box then zeroizes its key as it is freed.
+                let hkr = core::mem::replace(&mut self.nhkr, HeaderKey::clone(&nhkr));
+                drop(nhkr);
                 self.skipped.insert(&hkr, skipped, now);
                 self.hkr = Some(hkr);
                 self.dhr = Some(dhr);
@@ -869,9 +872,7 @@ impl Session {
 
     /// The canonical state blob, with every secret (docs/PROTOCOL.md, "Session state").
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(512));
-        self.write(&mut out);
-        out
+        crate::codec::exact(|out| self.write(out))
     }
 
     /// Restores a blob made by [`Session::to_bytes`]; anything else is
@@ -883,7 +884,7 @@ impl Session {
         Ok(session)
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, out: &mut dyn Writer) {
         let rt = &self.ratchet;
         out.put_u8(crate::STATE_VERSION);
         out.put_u8(crate::SESSION_STATE_TYPE);
@@ -995,7 +996,7 @@ impl Session {
                 });
             }
             chains.push_back(SkippedChain {
-                header_key: chain_key,
+                header_key: Box::new(chain_key),
                 keys,
             });
         }

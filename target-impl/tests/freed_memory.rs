@@ -17,7 +17,7 @@ mod common;
 
 use common::{T0, out, parse_device, rng};
 use heap_probe::{MAX_TAGS, Report, ScanningAllocator};
-use target_impl::{Device, PeerId, Session, VerifiedBundle, hazmat};
+use target_impl::{Device, MAX_SKIPPED_AGE_SECS, PeerId, Session, VerifiedBundle, hazmat};
 
 #[global_allocator]
 static PROBE: ScanningAllocator = ScanningAllocator;
@@ -54,8 +54,10 @@ impl Probe {
             let bytes = blob[range].to_vec();
             let kind = kind_of(&name);
             if kind.contains("kem seed") {
+                // The expanded key is s ‖ pk ‖ H(pk) ‖ z: only s and z are secret.
                 let (_, private) = hazmat::mlkem768_generate(&bytes.clone().try_into().unwrap());
-                self.add(&format!("{kind} (expanded private key)"), &private[..]);
+                let s_len = hazmat::MLKEM_PRIVATE_KEY_LEN - hazmat::MLKEM_PUBLIC_KEY_LEN - 64;
+                self.add(&format!("{kind} (expanded s)"), &private[..s_len]);
             }
             self.add(&kind, &bytes);
         }
@@ -136,23 +138,33 @@ fn scenario(p: &mut Probe) {
     drop(got);
     p.learn(&alice);
 
-    let mut last = Vec::new();
+    let mut lost = Vec::new();
     for i in 0..=500 {
-        last = alice
+        let m = alice
             .session_mut(&b)
             .unwrap()
             .encrypt(&out(b"lost"), T0, &mut r)
             .unwrap();
+        lost.push(m);
         if i == 0 {
             p.learn(&alice);
         }
     }
+    let last = lost.pop().unwrap();
     p.learn(&alice);
     let got = p.step("Device::decrypt (skips 500 keys)", || {
         bob.decrypt(&a, &last, T0).unwrap()
     });
     drop(got);
     p.learn(&bob);
+    for (name, i) in [
+        ("Device::decrypt (stored key, middle)", 250),
+        ("Device::decrypt (stored key, first)", 0),
+        ("Device::decrypt (stored key, last)", 499),
+    ] {
+        let got = p.step(name, || bob.decrypt(&a, &lost[i], T0).unwrap());
+        drop(got);
+    }
 
     let session_blob = p.step("Session::to_bytes", || bob.session(&a).unwrap().to_bytes());
     let session = p.step("Session::from_bytes", || {
@@ -166,6 +178,26 @@ fn scenario(p: &mut Probe) {
     });
     p.step("drop(Device) (with sessions)", || drop(restored));
     drop(blob);
+    let late = alice
+        .session_mut(&b)
+        .unwrap()
+        .encrypt(&out(b"late"), T0 + MAX_SKIPPED_AGE_SECS, &mut r)
+        .unwrap();
+    let got = p.step("Device::decrypt (purges old skipped keys)", || {
+        bob.decrypt(&a, &late, T0 + MAX_SKIPPED_AGE_SECS).unwrap()
+    });
+    drop(got);
+    p.learn(&bob);
+    for round in 0..2 {
+        p.step("Device::rotate_signed_prekey", || {
+            bob.rotate_signed_prekey(&mut r).unwrap()
+        });
+        p.step("Device::rotate_last_resort_kem_prekey", || {
+            bob.rotate_last_resort_kem_prekey(&mut r).unwrap()
+        });
+        p.learn(&bob);
+        let _ = round;
+    }
     p.step("drop(Device) (responder)", || drop(bob));
     p.step("drop(Device) (initiator)", || drop(alice));
 }
