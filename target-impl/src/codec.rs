@@ -121,6 +121,26 @@ pub(crate) trait Writer {
     }
 }
 
+/// A writer that only counts: the length pass before a blob is written into a buffer of exact
+/// capacity (a buffer that grows leaves copies of its secrets in the blocks it frees).
+#[derive(Default)]
+pub(crate) struct Len(pub(crate) usize);
+
+impl Writer for Len {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+/// Writes `write`'s output into a zeroizing buffer allocated once, at its exact length.
+pub(crate) fn exact(write: impl Fn(&mut dyn Writer)) -> zeroize::Zeroizing<Vec<u8>> {
+    let mut len = Len::default();
+    write(&mut len);
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(len.0));
+    write(&mut *out);
+    out
+}
+
 impl Writer for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);

@@ -166,8 +166,9 @@ impl fmt::Debug for IdentityChange {
 pub struct Device {
     identity: Identity,
     next_prekey_id: u32,
-    /// Current signed prekey last.
-    signed_prekeys: Vec<SignedPrekey>,
+    /// Current signed prekey last. Boxed: rotation removes the oldest, and a `Vec` removal
+    /// leaves a bitwise copy of a shifted key in its buffer.
+    signed_prekeys: Vec<Box<SignedPrekey>>,
     one_time_prekeys: BTreeMap<u32, OneTimePrekey>,
     /// Current last-resort key last.
     last_resort_kem: Vec<KemPrekey>,
@@ -236,7 +237,7 @@ impl Device {
         let pair = X25519Pair::generate(rng)?;
         let id = self.allocate_id()?;
         self.signed_prekeys
-            .push(SignedPrekey::new(&self.identity, id, pair));
+            .push(Box::new(SignedPrekey::new(&self.identity, id, pair)));
         if self.signed_prekeys.len() > MAX_ROTATED_PREKEYS {
             self.signed_prekeys.remove(0);
         }
@@ -299,7 +300,7 @@ impl Device {
         for id in ids.clone() {
             added.push(OneTimePrekey {
                 id,
-                pair: X25519Pair::generate(rng)?,
+                pair: Box::new(X25519Pair::generate(rng)?),
             });
         }
         self.next_prekey_id = ids.end;
@@ -666,7 +667,10 @@ impl Device {
 
     /// The canonical device state blob, with every secret (docs/PROTOCOL.md, "Device state").
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(4096));
+        crate::codec::exact(|out| self.write(out))
+    }
+
+    fn write(&self, out: &mut dyn Writer) {
         out.put_u8(crate::STATE_VERSION);
         out.put_u8(crate::DEVICE_STATE_TYPE);
         out.put(self.identity.signing_seed().expose());
@@ -710,9 +714,8 @@ impl Device {
         for (peer, session) in &self.sessions {
             out.put_u8(peer.0.len() as u8);
             out.put(&peer.0);
-            session.write(&mut out);
+            session.write(out);
         }
-        out
     }
 
     /// Restores a blob made by [`Device::to_bytes`] (signatures are recomputed, ML-KEM seeds
@@ -753,14 +756,20 @@ impl Device {
         let mut signed_prekeys = Vec::with_capacity(count);
         for _ in 0..count {
             let id = check_id(r.u32()?, &mut last_id)?;
-            signed_prekeys.push(SignedPrekey::new(&identity, id, pair(r)?));
+            signed_prekeys.push(Box::new(SignedPrekey::new(&identity, id, pair(r)?)));
         }
         let count = r.count_u16(MAX_ONE_TIME_PREKEYS)?;
         let mut one_time_prekeys = BTreeMap::new();
         last_id = 0;
         for _ in 0..count {
             let id = check_id(r.u32()?, &mut last_id)?;
-            one_time_prekeys.insert(id, OneTimePrekey { id, pair: pair(r)? });
+            one_time_prekeys.insert(
+                id,
+                OneTimePrekey {
+                    id,
+                    pair: Box::new(pair(r)?),
+                },
+            );
         }
         let count = usize::from(r.u8()?);
         if count == 0 || count > MAX_ROTATED_PREKEYS {

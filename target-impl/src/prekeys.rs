@@ -92,7 +92,9 @@ impl SignedPrekey {
 #[derive(Clone, Debug)]
 pub(crate) struct OneTimePrekey {
     pub(crate) id: u32,
-    pub(crate) pair: X25519Pair,
+    /// Boxed so the key never moves: the map holding these moves its values between nodes (and
+    /// frees nodes) with no zeroizing, which would leave copies of an inline key behind.
+    pub(crate) pair: Box<X25519Pair>,
 }
 
 /// A signed ML-KEM-768 prekey: stored as its seed, expanded when loaded.
@@ -100,7 +102,8 @@ pub(crate) struct OneTimePrekey {
 pub(crate) struct KemPrekey {
     pub(crate) id: u32,
     pub(crate) kind: KemKind,
-    pub(crate) seed: KemSeed,
+    /// Boxed for the same reason as [`OneTimePrekey::pair`].
+    pub(crate) seed: Box<KemSeed>,
     pub(crate) public: Box<[u8; suite::MLKEM_PUBLIC_KEY_LEN]>,
     private: Box<zeroize::Zeroizing<[u8; suite::MLKEM_PRIVATE_KEY_LEN]>>,
     pub(crate) signature: [u8; 64],
@@ -127,7 +130,7 @@ impl KemPrekey {
         Self {
             id,
             kind,
-            seed,
+            seed: Box::new(seed),
             public,
             private,
             signature,

@@ -329,7 +329,8 @@ type ChainWalk = (Vec<(u32, Secret32)>, Secret32, Secret32);
 /// Derives the keys of chain `ck` from counter `from` up to `until` (exclusive), returning them,
 /// the message key at `until` and the chain key after it.
 fn walk_chain(ck: &Secret32, from: u32, until: u32) -> Result<ChainWalk, Error> {
-    let mut skipped = Vec::new();
+    // Exact capacity: a vector that grows frees blocks still holding the keys pushed so far.
+    let mut skipped = Vec::with_capacity(until.saturating_sub(from) as usize);
     let mut ck = ck.clone();
     for n in from..until {
         let (mk, next) = kdf_ck(&ck)?;
@@ -342,7 +343,7 @@ fn walk_chain(ck: &Secret32, from: u32, until: u32) -> Result<ChainWalk, Error> 
 
 /// Skipped keys of chain `ck` from `from` up to `until` (exclusive), for closing a chain.
 fn skip_chain(ck: &Secret32, from: u32, until: u32) -> Result<Vec<(u32, Secret32)>, Error> {
-    let mut skipped = Vec::new();
+    let mut skipped = Vec::with_capacity(until.saturating_sub(from) as usize);
     let mut ck = ck.clone();
     for n in from..until {
         let (mk, next) = kdf_ck(&ck)?;
@@ -400,7 +401,7 @@ impl Ratchet {
                 .flatten()
                 .any(|(_, k)| k.ct_eq(&chain.header_key));
             if !seen && let Some(slot) = out.get_mut(len) {
-                *slot = Some((Candidate::Skipped(i), &chain.header_key));
+                *slot = Some((Candidate::Skipped(i), &*chain.header_key));
                 len += 1;
             }
         }
@@ -539,7 +540,9 @@ impl Ratchet {
                     let hkr = hkr.clone();
                     self.skipped.insert(&hkr, old_skipped, now);
                 }
-                let hkr = core::mem::replace(&mut self.nhkr, *nhkr);
+                // Cloned out of its box, not moved: the box then zeroizes its key as it is freed.
+                let hkr = core::mem::replace(&mut self.nhkr, HeaderKey::clone(&nhkr));
+                drop(nhkr);
                 self.skipped.insert(&hkr, skipped, now);
                 self.hkr = Some(hkr);
                 self.dhr = Some(dhr);
@@ -931,9 +934,7 @@ impl Session {
 
     /// The canonical state blob, with every secret (docs/PROTOCOL.md, "Session state").
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(512));
-        self.write(&mut out);
-        out
+        crate::codec::exact(|out| self.write(out))
     }
 
     /// Restores a blob made by [`Session::to_bytes`]; anything else is
@@ -945,7 +946,7 @@ impl Session {
         Ok(session)
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, out: &mut dyn Writer) {
         let rt = &self.ratchet;
         out.put_u8(crate::STATE_VERSION);
         out.put_u8(crate::SESSION_STATE_TYPE);
@@ -1057,7 +1058,7 @@ impl Session {
                 });
             }
             chains.push_back(SkippedChain {
-                header_key: chain_key,
+                header_key: Box::new(chain_key),
                 keys,
             });
         }

@@ -32,7 +32,9 @@ pub(crate) struct SkippedKey {
 
 #[derive(Clone, Debug)]
 pub(crate) struct SkippedChain {
-    pub(crate) header_key: HeaderKey,
+    /// Boxed so the key never moves: chains are popped and removed from a `VecDeque`, which
+    /// leaves a bitwise copy of the moved value in its buffer.
+    pub(crate) header_key: Box<HeaderKey>,
     pub(crate) keys: VecDeque<SkippedKey>,
 }
 
@@ -111,7 +113,7 @@ impl SkippedKeys {
 
     pub(crate) fn remove(&mut self, slot: SkippedSlot) {
         if let Some(chain) = self.chains.get_mut(slot.chain) {
-            if chain.keys.remove(slot.key).is_some() {
+            if remove_zeroized(&mut chain.keys, slot.key) {
                 self.total -= 1;
             }
             if chain.keys.is_empty() {
@@ -131,16 +133,28 @@ impl SkippedKeys {
         // Stored times never decrease in insertion order, even if the caller's clock steps
         // back, so the oldest keys are always in front and purging stops at the first live key.
         let stored_at = now.max(self.newest_stored_at());
-        let entries = keys
-            .into_iter()
-            .map(|(n, mk)| SkippedKey { n, mk, stored_at });
+        // Keys are cloned into a buffer of exact capacity, never moved: `keys` then zeroizes each
+        // key in its own slot as it is dropped, and no grown buffer is freed with keys in it.
+        let entries = keys.iter().map(|(n, mk)| SkippedKey {
+            n: *n,
+            mk: mk.clone(),
+            stored_at,
+        });
         match self.chains.back_mut() {
-            Some(last) if last.header_key.ct_eq(header_key) => last.keys.extend(entries),
-            _ => self.chains.push_back(SkippedChain {
-                header_key: header_key.clone(),
-                keys: entries.collect(),
-            }),
+            Some(last) if last.header_key.ct_eq(header_key) => {
+                grow_zeroizing(&mut last.keys, added);
+                last.keys.extend(entries);
+            }
+            _ => {
+                let mut fresh = VecDeque::with_capacity(added);
+                fresh.extend(entries);
+                self.chains.push_back(SkippedChain {
+                    header_key: Box::new(header_key.clone()),
+                    keys: fresh,
+                });
+            }
         }
+        drop(keys);
         self.total += added;
         while self.chains.len() > MAX_SKIPPED_CHAINS {
             if let Some(old) = self.chains.pop_front() {
@@ -151,7 +165,7 @@ impl SkippedKeys {
             let Some(first) = self.chains.front_mut() else {
                 break;
             };
-            if first.keys.pop_front().is_some() {
+            if pop_front_zeroized(&mut first.keys) {
                 self.total -= 1;
             }
             if first.keys.is_empty() {
@@ -176,7 +190,7 @@ impl SkippedKeys {
                 .front()
                 .is_some_and(|k| !is_live(k.stored_at, now))
             {
-                first.keys.pop_front();
+                pop_front_zeroized(&mut first.keys);
                 self.total -= 1;
             }
             if !first.keys.is_empty() {
@@ -185,6 +199,52 @@ impl SkippedKeys {
             self.chains.pop_front();
         }
     }
+}
+
+/// Makes room for `extra` more keys. A `VecDeque` that grows moves its keys and frees the old
+/// buffer with them still in it; here the keys are cloned into the new buffer and the old one
+/// is dropped, which zeroizes every key in place (slots outside the live range hold only keys
+/// already zeroized by [`pop_front_zeroized`] and [`remove_zeroized`]).
+fn grow_zeroizing(keys: &mut VecDeque<SkippedKey>, extra: usize) {
+    if keys.capacity() - keys.len() >= extra {
+        return;
+    }
+    let mut grown = VecDeque::with_capacity(keys.len() + extra);
+    grown.extend(keys.iter().cloned());
+    *keys = grown;
+}
+
+/// `pop_front` that leaves no copy of the key in the vacated slot.
+fn pop_front_zeroized(keys: &mut VecDeque<SkippedKey>) -> bool {
+    if let Some(first) = keys.front_mut() {
+        zeroize::Zeroize::zeroize(&mut first.mk);
+    }
+    keys.pop_front().is_some()
+}
+
+/// `remove` that leaves no copy of any key in the buffer: the removed key is zeroized first, and
+/// the slot that the shift vacated (it holds a stale copy of a neighbour, just past the back or
+/// just before the front) is overwritten with a zero key pushed and popped at each end.
+fn remove_zeroized(keys: &mut VecDeque<SkippedKey>, index: usize) -> bool {
+    let Some(target) = keys.get_mut(index) else {
+        return false;
+    };
+    zeroize::Zeroize::zeroize(&mut target.mk);
+    if keys.remove(index).is_none() {
+        return false;
+    }
+    let blank = || SkippedKey {
+        n: 0,
+        mk: Secret32::new([0; 32]),
+        stored_at: 0,
+    };
+    // Whichever side shifted, both ends are blanked. One slot is free after the removal, so
+    // neither push reallocates.
+    keys.push_back(blank());
+    keys.pop_back();
+    keys.push_front(blank());
+    keys.pop_front();
+    true
 }
 
 #[cfg(test)]
@@ -213,7 +273,7 @@ mod tests {
     #[test]
     fn restore_refuses_decreasing_times_and_duplicate_chains() {
         let chain = |hk: u8, times: &[u64]| SkippedChain {
-            header_key: HeaderKey::new(key(hk)).unwrap(),
+            header_key: Box::new(HeaderKey::new(key(hk)).unwrap()),
             keys: times
                 .iter()
                 .enumerate()
