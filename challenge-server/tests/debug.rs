@@ -81,6 +81,7 @@ async fn debug_never_shows_a_secret() {
     let state = HttpState {
         app: app.clone(),
         per_address: RateLimiter::new(1, 1),
+        monitor: RateLimiter::new(1, 1),
         per_claimant: RateLimiter::new(1, 1),
     };
     assert_hides("HttpState", &state, &secrets);

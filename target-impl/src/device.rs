@@ -168,6 +168,10 @@ pub struct Device {
     next_prekey_id: u32,
     /// Current signed prekey last. Boxed: rotation removes the oldest, and a `Vec` removal
     /// leaves a bitwise copy of a shifted key in its buffer.
+    #[allow(
+        clippy::vec_box,
+        reason = "the box keeps a removed key from being shifted"
+    )]
     signed_prekeys: Vec<Box<SignedPrekey>>,
     one_time_prekeys: BTreeMap<u32, OneTimePrekey>,
     /// Current last-resort key last.
@@ -708,7 +712,7 @@ impl Device {
         for (peer, identity) in &self.identities {
             out.put_u8(peer.0.len() as u8);
             out.put(&peer.0);
-            identity.write(&mut out);
+            identity.write(out);
         }
         out.put_u16(self.sessions.len() as u16);
         for (peer, session) in &self.sessions {
@@ -870,9 +874,9 @@ impl Device {
             }
             let session = Session::read(r)?;
             // Every session is with the identity known for its peer.
-            if !identities
+            if identities
                 .get(&peer)
-                .is_some_and(|k| identity_keys(k) == session.peer_identity_keys())
+                .is_none_or(|k| identity_keys(k) != session.peer_identity_keys())
             {
                 return Err(DecodeError);
             }

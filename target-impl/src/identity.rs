@@ -63,7 +63,7 @@ impl PublicIdentity {
         })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, out: &mut dyn Writer) {
         out.put(&self.signing);
         out.put(&self.dh);
         out.put(&self.signature);
