@@ -820,6 +820,9 @@ mod tests {
     /// The lengths the formulas assume are the lengths target-impl produces.
     #[test]
     fn geometry_matches_real_messages() {
+        // A real clock: the replay floor starts at 0, so a reusable-only initial message dated 0
+        // is refused (docs/PROTOCOL.md 6.4).
+        const NOW: u64 = 1_700_000_000;
         use rand_chacha::ChaCha20Rng;
         use rand_core::SeedableRng;
         use target_impl::{Device, Outgoing, PeerId, VerifiedBundle};
@@ -845,13 +848,14 @@ mod tests {
                     payload,
                 }
             }
-            let first = alice
-                .session_mut(&to_bob)
-                .unwrap()
-                .encrypt(&send(&[1; 100]), 0, &mut rng);
+            let first =
+                alice
+                    .session_mut(&to_bob)
+                    .unwrap()
+                    .encrypt(&send(&[1; 100]), NOW, &mut rng);
             let first = first.unwrap();
             assert_eq!(first.len(), prefix_len(one_time) + ratchet_len(100));
-            bob.decrypt(&to_alice, &first, 0).unwrap();
+            bob.decrypt(&to_alice, &first, NOW).unwrap();
             for payload in PAYLOAD_SIZES {
                 let reply = bob.session_mut(&to_alice).unwrap();
                 let wire = reply
