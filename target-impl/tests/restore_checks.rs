@@ -150,7 +150,11 @@ impl Sess {
         let mut r = Rd { b: blob, at: 0 };
         let s = Self::read(&mut r);
         assert_eq!(r.at, blob.len(), "session model does not cover the blob");
-        assert_eq!(s.encode(), blob, "session model does not re-encode the blob");
+        assert_eq!(
+            s.encode(),
+            blob,
+            "session model does not re-encode the blob"
+        );
         s
     }
 
@@ -850,7 +854,10 @@ fn device_prekey_ids_unique_across_lists() {
     let mut d = st.device.clone();
     d.opks[0].0 = d.last_resort[0].0;
     d.opks.sort();
-    device_bad(&d, "one-time prekey with the last-resort ML-KEM prekey's id");
+    device_bad(
+        &d,
+        "one-time prekey with the last-resort ML-KEM prekey's id",
+    );
 }
 
 #[test]
@@ -969,5 +976,8 @@ fn device_trailing_and_missing_bytes() {
         Device::from_bytes(&blob[..blob.len() - 1]).map(|_| ()),
         Err(Error::CorruptState)
     );
-    assert_eq!(Device::from_bytes(&[]).map(|_| ()), Err(Error::CorruptState));
+    assert_eq!(
+        Device::from_bytes(&[]).map(|_| ()),
+        Err(Error::CorruptState)
+    );
 }
