@@ -28,7 +28,7 @@ const L_SIG_IDENTITY: &[u8] = b"ti-v1 sig identity-dh\0";
 /// An order-8 point of Curve25519 (every DH with it is all-zero).
 const LOW_ORDER: [u8; 32] = [
     0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
-    0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0xd5, 0x76, 0x9e, 0x89, 0x00,
+    0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
 ];
 
 /// The public fields of a bundle (PROTOCOL.md 5.6).
@@ -510,6 +510,10 @@ fn all_zero_dh_from_a_low_order_ephemeral_is_refused() {
     for prekeys in each_prekey_kind() {
         let s = setup(1019, prekeys);
         for point in [LOW_ORDER, [0; 32]] {
+            assert!(
+                hazmat::x25519(&[1; 32], &point).is_err(),
+                "a low-order point"
+            );
             let mut spec = s.spec.clone();
             spec.ephemeral_public = Some(point);
             s.assert_refused(&spec, Error::Unauthentic, "low-order ephemeral");
