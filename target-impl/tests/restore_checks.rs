@@ -981,3 +981,219 @@ fn device_trailing_and_missing_bytes() {
         Err(Error::CorruptState)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Checks of encrypt and of the device operations that only a restored state can reach
+// (11.2, "Encrypt" and "Other device operations"), and the two device caps of `accept`.
+
+const LOW_ORDER: [u8; 32] = [
+    0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+    0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
+];
+
+fn encrypt(s: &Sess, seed: u64) -> Result<Vec<u8>, Error> {
+    let mut session = Session::from_bytes(&s.encode()).unwrap();
+    let before = session.to_bytes();
+    let got = session.encrypt(&out(b"x"), T0, &mut rng(seed));
+    if got.is_err() {
+        assert_eq!(*session.to_bytes(), *before, "state changed on {got:?}");
+    }
+    got
+}
+
+#[test]
+fn encrypt_without_a_sending_chain_is_corrupt_state() {
+    let st = states(950);
+    assert_eq!(encrypt(&fresh_responder(&st), 1), Err(Error::CorruptState));
+    assert!(encrypt(&st.bob_accepted, 1).is_ok());
+}
+
+#[test]
+fn encrypt_with_a_low_order_peer_ratchet_key_is_unauthentic() {
+    let st = states(951);
+    let mut s = st.fresh_initiator.clone();
+    assert!(encrypt(&s, 1).is_ok());
+    s.dhr = Some(LOW_ORDER);
+    session_ok(&s, "low-order DHr restores");
+    assert_eq!(encrypt(&s, 1), Err(Error::Unauthentic));
+}
+
+#[test]
+fn encrypt_past_the_chain_cap_is_too_many_skipped() {
+    let st = states(952);
+    let mut s = st.alice.clone();
+    assert_eq!(s.pending, 0);
+    s.ns = MAX_CHAIN_MESSAGES - 1;
+    assert!(encrypt(&s, 1).is_ok());
+    s.ns = MAX_CHAIN_MESSAGES;
+    assert_eq!(encrypt(&s, 1), Err(Error::TooManySkipped));
+}
+
+/// `d` with `count` copies of its first session under new peer names (none named "alice" or
+/// "bob").
+fn with_sessions(d: &Dev, count: usize) -> Device {
+    let mut d = d.clone();
+    let blob = d.sessions[0].1.clone();
+    d.sessions = (0..count)
+        .map(|i| (format!("peer{i:04}").into_bytes(), blob.clone()))
+        .collect();
+    Device::from_bytes(&d.encode()).unwrap()
+}
+
+#[test]
+fn initiate_to_a_new_peer_with_1000_sessions_is_refused() {
+    let mut rng = rng(953);
+    let p = new_pair(&mut rng, Prekeys::NONE);
+    let bundle =
+        target_impl::VerifiedBundle::import(&p.bob.prekey_bundle().unwrap().to_bytes()).unwrap();
+    let alice = Dev::parse(&p.alice.to_bytes());
+    let mut full = with_sessions(&alice, 1000);
+    let before = full.to_bytes();
+    assert_eq!(
+        full.initiate(&bob_name(), &bundle, &mut rng),
+        Err(Error::TooManySkipped)
+    );
+    assert_eq!(*full.to_bytes(), *before);
+    // A peer it already has a session with: replaced, allowed.
+    let known = target_impl::PeerId::new("peer0000").unwrap();
+    full.initiate(&known, &bundle, &mut rng).unwrap();
+    let mut room = with_sessions(&alice, 999);
+    room.initiate(&bob_name(), &bundle, &mut rng).unwrap();
+}
+
+/// Bob's device from a pair (Alice initiated, nothing sent) edited by `edit`, and Alice's first
+/// (reusable-only) initial message.
+fn bob_edited(seed: u64, edit: impl Fn(&mut Dev)) -> (Device, Vec<u8>) {
+    let mut rng = rng(seed);
+    let mut p = new_pair(&mut rng, Prekeys::NONE);
+    let m0 = p.a_send(b"m0", T0, &mut rng);
+    // Bob needs one session to copy: one with Carol.
+    let mut carol = Device::generate(&mut rng).unwrap();
+    let bundle =
+        target_impl::VerifiedBundle::import(&p.bob.prekey_bundle().unwrap().to_bytes()).unwrap();
+    carol.initiate(&bob_name(), &bundle, &mut rng).unwrap();
+    let c0 = carol
+        .session_mut(&bob_name())
+        .unwrap()
+        .encrypt(&out(b"c0"), T0, &mut rng)
+        .unwrap();
+    p.bob
+        .decrypt(&target_impl::PeerId::new("carol").unwrap(), &c0, T0)
+        .unwrap();
+    let mut d = Dev::parse(&p.bob.to_bytes());
+    edit(&mut d);
+    (Device::from_bytes(&d.encode()).unwrap(), m0)
+}
+
+fn accept(bob: &mut Device, m0: &[u8]) -> Result<(), Error> {
+    let before = bob.to_bytes();
+    let got = bob.decrypt(&alice_name(), m0, T0).map(|_| ());
+    if got.is_err() {
+        assert_eq!(*bob.to_bytes(), *before, "state changed on {got:?}");
+    }
+    got
+}
+
+#[test]
+fn accept_from_a_new_peer_with_1000_sessions_is_refused() {
+    let sessions = |count: usize| {
+        move |d: &mut Dev| {
+            let blob = d.sessions[0].1.clone();
+            d.sessions = (0..count)
+                .map(|i| (format!("peer{i:04}").into_bytes(), blob.clone()))
+                .collect();
+        }
+    };
+    let (mut bob, m0) = bob_edited(954, sessions(1000));
+    assert_eq!(accept(&mut bob, &m0), Err(Error::TooManySkipped));
+    let (mut bob, m0) = bob_edited(954, sessions(999));
+    accept(&mut bob, &m0).unwrap();
+}
+
+/// PROTOCOL.md 6.4 step 14 as it stands: a full replay cache refuses reusable-only initial
+/// messages.
+#[test]
+fn accept_with_a_full_replay_cache_is_refused() {
+    let fill = |count: usize| {
+        move |d: &mut Dev| {
+            let (spk, kem) = (d.replay[0].1, d.replay[0].2);
+            d.replay = (0..count as u32)
+                .map(|i| {
+                    let mut id = [0u8; 32];
+                    id[..4].copy_from_slice(&i.to_be_bytes());
+                    (id, spk, kem)
+                })
+                .collect();
+        }
+    };
+    let (mut bob, m0) = bob_edited(955, fill(4096));
+    assert_eq!(accept(&mut bob, &m0), Err(Error::TooManySkipped));
+    let (mut bob, m0) = bob_edited(955, fill(4095));
+    accept(&mut bob, &m0).unwrap();
+}
+
+fn device_with_next_id(next_id: u32) -> Device {
+    let st = states(956);
+    let mut d = st.device.clone();
+    d.next_id = next_id;
+    Device::from_bytes(&d.encode()).unwrap()
+}
+
+/// The draw happens before the id allocation (5.1): the refused rotation has drawn, and
+/// changed nothing.
+#[test]
+fn rotation_with_exhausted_ids_is_refused() {
+    for kem in [false, true] {
+        let rotate = |d: &mut Device, seed| {
+            let mut r = rng(seed);
+            if kem {
+                d.rotate_last_resort_kem_prekey(&mut r)
+            } else {
+                d.rotate_signed_prekey(&mut r)
+            }
+        };
+        let mut d = device_with_next_id(u32::MAX);
+        let before = d.to_bytes();
+        assert_eq!(rotate(&mut d, 1), Err(Error::TooManySkipped), "kem {kem}");
+        assert_eq!(*d.to_bytes(), *before);
+        let mut d = device_with_next_id(u32::MAX - 1);
+        rotate(&mut d, 1).unwrap();
+    }
+}
+
+#[test]
+fn one_time_additions_with_exhausted_ids_are_refused() {
+    use rand_core::Rng;
+    for kem in [false, true] {
+        let add = |d: &mut Device, count, r: &mut rand_chacha::ChaCha20Rng| {
+            if kem {
+                d.add_one_time_kem_prekeys(count, r)
+            } else {
+                d.add_one_time_prekeys(count, r)
+            }
+        };
+        let mut d = device_with_next_id(u32::MAX - 1);
+        let before = d.to_bytes();
+        let mut r = rng(1);
+        assert_eq!(
+            add(&mut d, 2, &mut r),
+            Err(Error::TooManySkipped),
+            "kem {kem}"
+        );
+        assert_eq!(*d.to_bytes(), *before);
+        assert_eq!(r.next_u64(), rng(1).next_u64(), "nothing drawn");
+        add(&mut d, 1, &mut r).unwrap();
+    }
+}
+
+#[test]
+fn remove_session_changes_nothing_else() {
+    let st = states(957);
+    let mut d = Device::from_bytes(&st.device.encode()).unwrap();
+    let alice = alice_name();
+    assert!(d.remove_session(&alice).is_some());
+    assert!(d.remove_session(&alice).is_none());
+    let mut want = st.device.clone();
+    want.sessions.retain(|(p, _)| p != b"alice");
+    assert_eq!(*d.to_bytes(), want.encode());
+}
