@@ -30,6 +30,10 @@ use vectors::model::{Decrypted, EncryptSteps, Input, Output, Step, Vector, Vecto
 use vectors::rng::RecordingRng;
 use vectors::{hex, unhex};
 
+// Not part of the library: the generator's own construction of initial messages.
+#[path = "../gen_spec.rs"]
+mod spec;
+
 /// A fixed "now": 2023-11-14T22:13:20Z.
 const T0: u64 = 1_700_000_000;
 const DAY: u64 = 86_400;
@@ -1082,9 +1086,10 @@ fn messages() -> VectorFile {
     base.initiate("alice", "bob", &bundle);
     let m0 = base.say("alice", "bob", "initial", T0);
     let m0_steps = base.last_encrypt();
+    let init_draws = base.steps.iter().find(|s| s.op == "initiate").unwrap().draws.clone();
+    let enc_draws = base.steps.last().unwrap().draws.clone();
     base.steps.clear();
     let plen = derive::prefix_len(&m0).unwrap();
-    let eph_at = plen - 1088 - 32;
     let ct_at = plen - 1088;
     let spk_id_at = 2 + 128 + 64;
     let n0 = m0.len();
@@ -1139,44 +1144,6 @@ fn messages() -> VectorFile {
             Error::Unauthentic,
             "initial-kem-ciphertext",
             "one bit of the ML-KEM ciphertext flipped: decapsulation implicitly rejects (a pseudorandom secret, no error), so setup fails only at the first message's header",
-        ),
-        (
-            {
-                let mut m = m0.clone();
-                m[eph_at..eph_at + 32].copy_from_slice(&LOW_ORDER);
-                m
-            },
-            Error::Unauthentic,
-            "initial-low-order-ephemeral",
-            "ephemeral key replaced by an order-8 point: DH2 is all-zero",
-        ),
-        (
-            {
-                let mut m = m0.clone();
-                m[eph_at..eph_at + 32].fill(0);
-                m
-            },
-            Error::Unauthentic,
-            "initial-zero-ephemeral",
-            "ephemeral key replaced by the zero point (u = 0): DH2 is all-zero",
-        ),
-        (
-            flip(&m0, 2 + 64 + 7),
-            Error::Unauthentic,
-            "initial-identity-signature",
-            "one bit of the initiator's identity signature flipped",
-        ),
-        (
-            flip(&m0, 2 + 128 + 1),
-            Error::Unauthentic,
-            "initial-wrong-responder",
-            "one bit of the responder signing key named in the prefix flipped",
-        ),
-        (
-            set(&m0, spk_id_at + 3, 9),
-            Error::Unauthentic,
-            "initial-unknown-spk",
-            "signed prekey id changed to 9, which the responder does not hold",
         ),
         (
             set(&m0, 0, 2),
@@ -1261,6 +1228,72 @@ fn messages() -> VectorFile {
         ));
         vectors.push(d(m, Error::Unauthentic, "initial-wrong-ad", "header and body re-sealed under their genuine keys and nonces but with an AD naming Carol's signing key as the initiator's (wrong peer identity)"));
     }
+    // Initial messages built from PROTOCOL.md (spec.rs) with one input changed and TH, keys, AD
+    // and both seals re-derived, so that only the named check fails.
+    {
+        let alice = base.device_blob("alice");
+        let identity: [u8; 128] =
+            derive::public_identity(&alice.signing_seed, &alice.dh_private)
+                .unwrap()
+                .try_into()
+                .unwrap();
+        let draws: Vec<Vec<u8>> = init_draws
+            .iter()
+            .chain(enc_draws.iter())
+            .map(|d| unhex(d).unwrap())
+            .collect();
+        let spec = spec::Spec::new(
+            identity,
+            alice.dh_private,
+            &bundle,
+            [&draws[0], &draws[1], &draws[2], &draws[3]],
+            unhex(&m0_steps.body_plaintext).unwrap(),
+        );
+        assert_eq!(spec.build(), m0, "spec.rs reproduces the initial message");
+        let real = spec.real_ad_keys();
+        let variant = |f: &dyn Fn(&mut spec::Spec)| {
+            let mut v = spec.clone();
+            f(&mut v);
+            v.build()
+        };
+        let mut other_prefix = spec.prefix();
+        let last = other_prefix.len() - 1;
+        other_prefix[last] ^= 1;
+        let built: Vec<(Vec<u8>, &str, &str)> = vec![
+            (variant(&|v| v.ephemeral_public = Some(LOW_ORDER)), "initial-low-order-ephemeral",
+                "ephemeral key replaced by an order-8 point, the message rebuilt with DH2 and DH3 all-zero (TH, keys, AD and seals re-derived): only the all-zero DH check fails"),
+            (variant(&|v| v.ephemeral_public = Some([0; 32])), "initial-zero-ephemeral",
+                "ephemeral key replaced by the zero point (u = 0), the message rebuilt with DH2 and DH3 all-zero: only the all-zero DH check fails"),
+            (variant(&|v| v.initiator[64 + 7] ^= 1), "initial-identity-signature",
+                "one bit of the initiator's identity signature flipped and the message rebuilt over that prefix (TH, keys, AD, seals): only the signature check fails"),
+            (variant(&|v| { v.responder_signing[1] ^= 1; v.ad_keys = Some(real); }), "initial-wrong-responder",
+                "one bit of the responder signing key named in the prefix flipped, the message rebuilt over that prefix with the responder's real keys in the AD: only the responder-identity check fails"),
+            (variant(&|v| v.spk_id = 9), "initial-unknown-spk",
+                "signed prekey id changed to 9 (not held), the message rebuilt over that prefix with the held signed prekey: only the prekey lookup fails"),
+            (variant(&|v| v.kem_kind = 1), "initial-kem-kind-swapped",
+                "the last-resort ML-KEM prekey named as a one-time prekey (kind 1, same id), the message rebuilt: no one-time ML-KEM prekey has that id"),
+            (variant(&|v| v.th_prefix = Some(other_prefix.clone())), "initial-th-other-prefix",
+                "keys and AD derived from a TH over the prefix with its last byte flipped, the prefix sent unchanged: the responder's TH over the received prefix differs"),
+            (variant(&|v| v.th_spk = Some([7; 32])), "initial-th-other-spk",
+                "keys and AD derived from a TH over another signed prekey (07…07): the responder's TH covers its own signed prekey"),
+            (variant(&|v| v.kdf_th = Some([0; 32])), "initial-kdf-without-th",
+                "keys derived with the KDF info L_PQXDH_KDF ‖ 00×32 instead of L_PQXDH_KDF ‖ TH, the AD correct"),
+            (variant(&|v| v.dh1_private = Some([0x42; 32])), "initial-dh1-without-identity-key",
+                "the message built by someone holding Alice's public identity but not her DH key: DH1 computed with another private key, every other input genuine"),
+        ];
+        for (m, id, changed) in built {
+            vectors.push(d(m, Error::Unauthentic, id, changed));
+        }
+    }
+    // An initial message delivered at its expiry: committed, then Expired.
+    {
+        let mut exp = base.fork();
+        exp.rng = RecordingRng::new(ChaCha20Rng::from_seed(seed_of("initial-expired")));
+        let mx = exp.send("alice", "bob", 1, 60, b"soon gone", T0);
+        vectors.push(decrypt_vector(&exp, "bob", "alice", &mx, T0 + 60, Some(Error::Expired), "initial-expired",
+            "An initial message (Alice's second, still prefixed) with TTL 60 delivered at sent_at + 60: the session is set up and committed, then Expired (PROTOCOL.md 6.4 steps 16-17).",
+            Some("delivered at exactly sent_at + ttl")));
+    }
     // Bob accepts m0 from "alice".
     let mut accepted = base.fork();
     accepted.get("bob", "alice", &m0, T0 + 1);
@@ -1302,6 +1335,38 @@ fn messages() -> VectorFile {
             "A reusable-only initial message sent one second after the replay floor is accepted.",
             None,
         ));
+    }
+    // A repeated prefix goes to the session, which frames the rest before the hash.
+    {
+        let mut rep = accepted.fork();
+        rep.rng = RecordingRng::new(ChaCha20Rng::from_seed(seed_of("initial-repeated-truncated")));
+        let again = rep.say("alice", "bob", "again", T0 + 1);
+        vectors.push(decrypt_vector(&rep, "bob", "alice", &again[..again.len() - 1], T0 + 2, Some(Error::Malformed), "initial-repeated-truncated",
+            "Alice's second (prefixed) message, whose prefix is that of Bob's session with her, cut by one byte: the session frames the ratchet part before comparing the prefix hash (PROTOCOL.md 7.7 step 1).",
+            Some("last byte removed")));
+    }
+    // The initiator's side: Bob's first reply re-sealed under an AD naming another responder key.
+    {
+        let mut rw = accepted.fork();
+        rw.rng = RecordingRng::new(ChaCha20Rng::from_seed(seed_of("reply-wrong-ad")));
+        let reply = rw.say("bob", "alice", "reply", T0 + 3);
+        let st = rw.last_encrypt();
+        rw.steps.clear();
+        let mut ad = rw.device_blob("bob").session(b"alice").unwrap().ad.clone();
+        ad[64 + 3] ^= 1;
+        let mut m = seal_message(
+            &ad,
+            &k32(&st.header_key),
+            &k32(&st.message_key),
+            &unhex(&st.r).unwrap(),
+            &unhex(&st.header_plaintext).unwrap(),
+            &unhex(&st.body_plaintext).unwrap(),
+        );
+        assert_eq!(m.len(), reply.len());
+        vectors.push(decrypt_vector(&rw, "alice", "bob", &m, T0 + 4, Some(Error::Unauthentic), "reply-wrong-ad",
+            "The responder's first reply refused by the initiator (PROTOCOL.md 6.3: the AD binds both identities), whose state is unchanged.",
+            Some("Bob's reply re-sealed under its genuine header and message keys with an AD whose responder signing key has one bit flipped")));
+        m.clear();
     }
     // An established session: Bob replied, Alice's next message is a DH ratchet step.
     let mut est = accepted.fork();
@@ -1349,22 +1414,36 @@ fn messages() -> VectorFile {
             "type byte 0x01 (a bundle's)",
         ),
         (
-            set(&m1, 18, 56),
+            {
+                let mut m = set(&m1[..19], 18, 56);
+                m.resize(19 + 56 + 64 + 16, 0);
+                m
+            },
             Error::Malformed,
             "ratchet-hlen-56",
-            "header length byte 56 (below 57)",
+            "header length byte 56 (below 57), the message resized to 19 + 56 + 64 + 16 bytes so that the body length stays 64: only the header-length range fails",
         ),
         (
-            set(&m1, 18, 122),
+            {
+                let mut m = set(&m1[..19], 18, 122);
+                m.resize(19 + 122 + 64 + 16, 0);
+                m
+            },
             Error::Malformed,
             "ratchet-hlen-122",
-            "header length byte 122 (above 121)",
+            "header length byte 122 (above 121), the message resized to 19 + 122 + 64 + 16 bytes so that the body length stays 64: only the header-length range fails",
         ),
         (
             set(&m1, 18, 58),
             Error::Malformed,
             "ratchet-hlen-58",
             "header length byte 58: the body length becomes 63, not a padded length",
+        ),
+        (
+            m1[..19 + 57 + 15].to_vec(),
+            Error::Malformed,
+            "ratchet-short-of-header",
+            "cut to 19 + 57 + 15 bytes: shorter than the clear part, the sealed header and a tag",
         ),
         (
             m1[..18].to_vec(),
@@ -1454,6 +1533,12 @@ fn messages() -> VectorFile {
     let dh: [u8; 32] = h[..32].try_into().unwrap();
     let pn = u32::from_be_bytes(h[32..36].try_into().unwrap());
     let seal = |hdr: &[u8], body: &[u8]| seal_message(&ad, &hk, &mk, &r, hdr, body);
+    // Message 0 of the chain a NEXT header with ratchet key `key` opens at Bob.
+    let next_mk = |key: &[u8; 32]| {
+        let shared = spec::dh(&bob_s.dhs.unwrap(), key);
+        let (_, ck, _) = derive::kdf_rk(&bob_s.rk, &shared).unwrap();
+        derive::kdf_ck(&ck).unwrap().0
+    };
     let mut bad_pad = body.clone();
     *bad_pad.last_mut().unwrap() = 1;
     let mut bad_len = body.clone();
@@ -1498,16 +1583,16 @@ fn messages() -> VectorFile {
             "body zero-padded to 128 bytes (its payload fits 64) and re-sealed: authenticates, padded_len(17 + L) differs",
         ),
         (
-            seal(&header(&bob_s.dhr.unwrap(), pn, 0, 0, &[]), &body),
+            seal_message(&ad, &hk, &next_mk(&bob_s.dhr.unwrap()), &r, &header(&bob_s.dhr.unwrap(), pn, 0, 0, &[]), &body),
             Some(Error::Unauthentic),
             "ratchet-next-same-key",
-            "header under the next header key re-sealed with Bob's current DHr as the ratchet key",
+            "header under the next header key re-sealed with Bob's current DHr as the ratchet key, the body sealed under the message key a new chain from that key would give (KDF_RK(RK, DH(DHs, DHr))): only the ratchet-key check fails",
         ),
         (
-            seal(&header(&LOW_ORDER, pn, 0, 0, &[]), &body),
+            seal_message(&ad, &hk, &next_mk(&LOW_ORDER), &r, &header(&LOW_ORDER, pn, 0, 0, &[]), &body),
             Some(Error::Unauthentic),
             "ratchet-low-order-key",
-            "header re-sealed with an order-8 ratchet key: the DH ratchet step's DH is all-zero",
+            "header re-sealed with an order-8 ratchet key, the body sealed under the message key of KDF_RK(RK, 00×32): only the all-zero DH check fails",
         ),
         (
             seal(&header(&dh, pn, 1001, 0, &[]), &body),
