@@ -152,12 +152,15 @@ impl Spec {
         let prefix = self.prefix();
         let (_, ss) = hazmat::mlkem768_encapsulate(self.ek(), &self.m).unwrap();
         let eph = |peer: &[u8; 32]| match self.ephemeral_public {
-            Some(p) => hazmat::x25519(&self.ephemeral, &p)
-                .map_or([0; 32], |_| dh(&self.ephemeral, peer)),
+            Some(p) => {
+                hazmat::x25519(&self.ephemeral, &p).map_or([0; 32], |_| dh(&self.ephemeral, peer))
+            }
             None => dh(&self.ephemeral, peer),
         };
         let dh1 = dh(
-            self.dh1_private.as_ref().unwrap_or(&self.initiator_dh_private),
+            self.dh1_private
+                .as_ref()
+                .unwrap_or(&self.initiator_dh_private),
             &b.spk,
         );
         let mut ikm = vec![0xffu8; 32];
@@ -200,4 +203,3 @@ impl Spec {
         .concat()
     }
 }
-

@@ -797,6 +797,12 @@ fn bundles() -> VectorFile {
             "type byte 0x03 (a ratchet message's)",
         ),
         (
+            "import-truncated-identity",
+            full[..200].to_vec(),
+            Error::Malformed,
+            "cut to 200 bytes, inside the signed-prekey signature",
+        ),
+        (
             "import-truncated",
             full[..n - 1].to_vec(),
             Error::Malformed,
@@ -1086,7 +1092,13 @@ fn messages() -> VectorFile {
     base.initiate("alice", "bob", &bundle);
     let m0 = base.say("alice", "bob", "initial", T0);
     let m0_steps = base.last_encrypt();
-    let init_draws = base.steps.iter().find(|s| s.op == "initiate").unwrap().draws.clone();
+    let init_draws = base
+        .steps
+        .iter()
+        .find(|s| s.op == "initiate")
+        .unwrap()
+        .draws
+        .clone();
     let enc_draws = base.steps.last().unwrap().draws.clone();
     base.steps.clear();
     let plen = derive::prefix_len(&m0).unwrap();
@@ -1232,11 +1244,10 @@ fn messages() -> VectorFile {
     // and both seals re-derived, so that only the named check fails.
     {
         let alice = base.device_blob("alice");
-        let identity: [u8; 128] =
-            derive::public_identity(&alice.signing_seed, &alice.dh_private)
-                .unwrap()
-                .try_into()
-                .unwrap();
+        let identity: [u8; 128] = derive::public_identity(&alice.signing_seed, &alice.dh_private)
+            .unwrap()
+            .try_into()
+            .unwrap();
         let draws: Vec<Vec<u8>> = init_draws
             .iter()
             .chain(enc_draws.iter())
@@ -1260,26 +1271,59 @@ fn messages() -> VectorFile {
         let last = other_prefix.len() - 1;
         other_prefix[last] ^= 1;
         let built: Vec<(Vec<u8>, &str, &str)> = vec![
-            (variant(&|v| v.ephemeral_public = Some(LOW_ORDER)), "initial-low-order-ephemeral",
-                "ephemeral key replaced by an order-8 point, the message rebuilt with DH2 and DH3 all-zero (TH, keys, AD and seals re-derived): only the all-zero DH check fails"),
-            (variant(&|v| v.ephemeral_public = Some([0; 32])), "initial-zero-ephemeral",
-                "ephemeral key replaced by the zero point (u = 0), the message rebuilt with DH2 and DH3 all-zero: only the all-zero DH check fails"),
-            (variant(&|v| v.initiator[64 + 7] ^= 1), "initial-identity-signature",
-                "one bit of the initiator's identity signature flipped and the message rebuilt over that prefix (TH, keys, AD, seals): only the signature check fails"),
-            (variant(&|v| { v.responder_signing[1] ^= 1; v.ad_keys = Some(real); }), "initial-wrong-responder",
-                "one bit of the responder signing key named in the prefix flipped, the message rebuilt over that prefix with the responder's real keys in the AD: only the responder-identity check fails"),
-            (variant(&|v| v.spk_id = 9), "initial-unknown-spk",
-                "signed prekey id changed to 9 (not held), the message rebuilt over that prefix with the held signed prekey: only the prekey lookup fails"),
-            (variant(&|v| v.kem_kind = 1), "initial-kem-kind-swapped",
-                "the last-resort ML-KEM prekey named as a one-time prekey (kind 1, same id), the message rebuilt: no one-time ML-KEM prekey has that id"),
-            (variant(&|v| v.th_prefix = Some(other_prefix.clone())), "initial-th-other-prefix",
-                "keys and AD derived from a TH over the prefix with its last byte flipped, the prefix sent unchanged: the responder's TH over the received prefix differs"),
-            (variant(&|v| v.th_spk = Some([7; 32])), "initial-th-other-spk",
-                "keys and AD derived from a TH over another signed prekey (07…07): the responder's TH covers its own signed prekey"),
-            (variant(&|v| v.kdf_th = Some([0; 32])), "initial-kdf-without-th",
-                "keys derived with the KDF info L_PQXDH_KDF ‖ 00×32 instead of L_PQXDH_KDF ‖ TH, the AD correct"),
-            (variant(&|v| v.dh1_private = Some([0x42; 32])), "initial-dh1-without-identity-key",
-                "the message built by someone holding Alice's public identity but not her DH key: DH1 computed with another private key, every other input genuine"),
+            (
+                variant(&|v| v.ephemeral_public = Some(LOW_ORDER)),
+                "initial-low-order-ephemeral",
+                "ephemeral key replaced by an order-8 point, the message rebuilt with DH2 and DH3 all-zero (TH, keys, AD and seals re-derived): only the all-zero DH check fails",
+            ),
+            (
+                variant(&|v| v.ephemeral_public = Some([0; 32])),
+                "initial-zero-ephemeral",
+                "ephemeral key replaced by the zero point (u = 0), the message rebuilt with DH2 and DH3 all-zero: only the all-zero DH check fails",
+            ),
+            (
+                variant(&|v| v.initiator[64 + 7] ^= 1),
+                "initial-identity-signature",
+                "one bit of the initiator's identity signature flipped and the message rebuilt over that prefix (TH, keys, AD, seals): only the signature check fails",
+            ),
+            (
+                variant(&|v| {
+                    v.responder_signing[1] ^= 1;
+                    v.ad_keys = Some(real);
+                }),
+                "initial-wrong-responder",
+                "one bit of the responder signing key named in the prefix flipped, the message rebuilt over that prefix with the responder's real keys in the AD: only the responder-identity check fails",
+            ),
+            (
+                variant(&|v| v.spk_id = 9),
+                "initial-unknown-spk",
+                "signed prekey id changed to 9 (not held), the message rebuilt over that prefix with the held signed prekey: only the prekey lookup fails",
+            ),
+            (
+                variant(&|v| v.kem_kind = 1),
+                "initial-kem-kind-swapped",
+                "the last-resort ML-KEM prekey named as a one-time prekey (kind 1, same id), the message rebuilt: no one-time ML-KEM prekey has that id",
+            ),
+            (
+                variant(&|v| v.th_prefix = Some(other_prefix.clone())),
+                "initial-th-other-prefix",
+                "keys and AD derived from a TH over the prefix with its last byte flipped, the prefix sent unchanged: the responder's TH over the received prefix differs",
+            ),
+            (
+                variant(&|v| v.th_spk = Some([7; 32])),
+                "initial-th-other-spk",
+                "keys and AD derived from a TH over another signed prekey (07…07): the responder's TH covers its own signed prekey",
+            ),
+            (
+                variant(&|v| v.kdf_th = Some([0; 32])),
+                "initial-kdf-without-th",
+                "keys derived with the KDF info L_PQXDH_KDF ‖ 00×32 instead of L_PQXDH_KDF ‖ TH, the AD correct",
+            ),
+            (
+                variant(&|v| v.dh1_private = Some([0x42; 32])),
+                "initial-dh1-without-identity-key",
+                "the message built by someone holding Alice's public identity but not her DH key: DH1 computed with another private key, every other input genuine",
+            ),
         ];
         for (m, id, changed) in built {
             vectors.push(d(m, Error::Unauthentic, id, changed));
@@ -1339,7 +1383,9 @@ fn messages() -> VectorFile {
     // A repeated prefix goes to the session, which frames the rest before the hash.
     {
         let mut rep = accepted.fork();
-        rep.rng = RecordingRng::new(ChaCha20Rng::from_seed(seed_of("initial-repeated-truncated")));
+        rep.rng = RecordingRng::new(ChaCha20Rng::from_seed(seed_of(
+            "initial-repeated-truncated",
+        )));
         let again = rep.say("alice", "bob", "again", T0 + 1);
         vectors.push(decrypt_vector(&rep, "bob", "alice", &again[..again.len() - 1], T0 + 2, Some(Error::Malformed), "initial-repeated-truncated",
             "Alice's second (prefixed) message, whose prefix is that of Bob's session with her, cut by one byte: the session frames the ratchet part before comparing the prefix hash (PROTOCOL.md 7.7 step 1).",
@@ -1583,13 +1629,27 @@ fn messages() -> VectorFile {
             "body zero-padded to 128 bytes (its payload fits 64) and re-sealed: authenticates, padded_len(17 + L) differs",
         ),
         (
-            seal_message(&ad, &hk, &next_mk(&bob_s.dhr.unwrap()), &r, &header(&bob_s.dhr.unwrap(), pn, 0, 0, &[]), &body),
+            seal_message(
+                &ad,
+                &hk,
+                &next_mk(&bob_s.dhr.unwrap()),
+                &r,
+                &header(&bob_s.dhr.unwrap(), pn, 0, 0, &[]),
+                &body,
+            ),
             Some(Error::Unauthentic),
             "ratchet-next-same-key",
             "header under the next header key re-sealed with Bob's current DHr as the ratchet key, the body sealed under the message key a new chain from that key would give (KDF_RK(RK, DH(DHs, DHr))): only the ratchet-key check fails",
         ),
         (
-            seal_message(&ad, &hk, &next_mk(&LOW_ORDER), &r, &header(&LOW_ORDER, pn, 0, 0, &[]), &body),
+            seal_message(
+                &ad,
+                &hk,
+                &next_mk(&LOW_ORDER),
+                &r,
+                &header(&LOW_ORDER, pn, 0, 0, &[]),
+                &body,
+            ),
             Some(Error::Unauthentic),
             "ratchet-low-order-key",
             "header re-sealed with an order-8 ratchet key, the body sealed under the message key of KDF_RK(RK, 00×32): only the all-zero DH check fails",
@@ -2113,6 +2173,230 @@ fn states() -> VectorFile {
     later.header_key = [0x5a; 32];
     s.skipped.push(later);
     let hkr_chain_not_last = s.encode();
+    // One restore check at a time (PROTOCOL.md 11.2, "State restore"): every other check holds.
+    let sess = |b: &[u8]| SessionBlob::parse(b).unwrap();
+    let bob_alice = bob_blob.session(b"alice").unwrap().clone();
+    assert!(!bob_alice.pending && bob_alice.cks.is_some() && bob_alice.ckr.is_some());
+    let bob_carol = bob_blob.session(b"carol").unwrap().clone();
+    let a_s = sess(&alice_session);
+    assert_eq!(a_s.skipped.len(), 1);
+    assert_eq!(Some(a_s.skipped[0].header_key), a_s.hkr);
+    let t = a_s.skipped[0].keys[0].stored_at;
+    let key = |n: u32| vectors::blob::SkippedKey {
+        n,
+        mk: [n as u8; 32],
+        stored_at: t,
+    };
+    let chain = |hk: u8, ns: std::ops::Range<u32>| vectors::blob::SkippedChain {
+        header_key: [hk; 32],
+        keys: ns.map(key).collect(),
+    };
+    let mut single: Vec<(&str, Vec<u8>, &str, &str)> = Vec::new();
+    let mut push_s = |id: &'static str, changed: &'static str, blob: Vec<u8>| {
+        single.push(("restore_session", blob, id, changed));
+    };
+    push_s(
+        "session-state-version-2",
+        "state version byte 0x02",
+        set(&alice_session, 0, 2),
+    );
+    push_s(
+        "session-dhs-flag-3",
+        "DHs presence flag 0x03",
+        set(&alice_session, so.dhs_flag, 3),
+    );
+    let rehash = |s: &mut SessionBlob| {
+        s.setup_id = hazmat::sha256(&[s.initial_prefix.as_ref().unwrap()]);
+    };
+    let mut s = sess(&bob_session);
+    s.initial_prefix.as_mut().unwrap()[1] = 0x03;
+    rehash(&mut s);
+    push_s(
+        "session-prefix-not-a-prefix",
+        "the stored prefix's type byte set to 0x03 and setup_id set to its hash: it no longer decodes as a prefix",
+        s.encode(),
+    );
+    let mut s = sess(&bob_session);
+    s.initial_prefix.as_mut().unwrap().push(0);
+    rehash(&mut s);
+    push_s(
+        "session-prefix-trailing-byte",
+        "one byte appended to the stored prefix (its length and setup_id updated): it decodes in fewer than pl bytes",
+        s.encode(),
+    );
+    let mut s = bob_alice.clone();
+    s.ns = (1 << 24) + 1;
+    push_s("session-ns-too-large", "Ns set to 2^24 + 1", s.encode());
+    let mut s = a_s.clone();
+    for hk in 1..=4u8 {
+        s.skipped.insert(0, chain(hk, 0..1));
+    }
+    push_s(
+        "session-five-chains",
+        "four one-key chains (header keys 01…01 to 04…04, the same stored time) inserted before the chain of HKr: five chains",
+        s.encode(),
+    );
+    let mut s = a_s.clone();
+    s.skipped[0].keys = (0..2001).map(key).collect();
+    push_s(
+        "session-chain-2001-keys",
+        "the chain of HKr given 2001 keys (n = 0 … 2000, the same stored time)",
+        s.encode(),
+    );
+    let mut s = a_s.clone();
+    s.skipped.insert(0, chain(1, 0..2000));
+    push_s(
+        "session-2001-keys-in-all",
+        "a chain of 2000 keys inserted before the chain of HKr (one key): 2001 keys in all, each chain within its cap",
+        s.encode(),
+    );
+    let mut s = a_s.clone();
+    let mut k = s.skipped[0].keys[0].clone();
+    k.mk = [9; 32];
+    s.skipped[0].keys.push(k);
+    push_s(
+        "session-skipped-counters-repeat",
+        "a second key with the same n in the chain of HKr",
+        s.encode(),
+    );
+    let mut s = sess(&bob_session);
+    assert!(s.pending);
+    s.dhr = None;
+    push_s(
+        "session-pending-without-dhr",
+        "DHr removed from a session whose sending step is pending",
+        s.encode(),
+    );
+    let mut s = bob_alice.clone();
+    s.hks = None;
+    push_s(
+        "session-cks-without-hks",
+        "HKs removed from a session with a sending chain and no pending step",
+        s.encode(),
+    );
+    let mut idle = bob_carol.clone();
+    idle.pending = false;
+    idle.dhr = None;
+    idle.ckr = None;
+    idle.hkr = None;
+    idle.nr = 0;
+    idle.skipped.clear();
+    assert!(
+        target_impl::Session::from_bytes(&idle.encode()).is_ok(),
+        "a responder that has neither sent nor received"
+    );
+    let mut s = idle.clone();
+    s.ns = 1;
+    push_s(
+        "session-idle-with-ns",
+        "a responder that has neither sent nor received (no CKs, no pending step) given Ns = 1",
+        s.encode(),
+    );
+    let mut s = bob_alice.clone();
+    s.hkr = None;
+    push_s(
+        "session-ckr-without-hkr",
+        "HKr removed from a session with a receiving chain",
+        s.encode(),
+    );
+    let mut s = bob_alice.clone();
+    s.dhr = None;
+    push_s(
+        "session-ckr-without-dhr",
+        "DHr removed from a session with a receiving chain and no pending step",
+        s.encode(),
+    );
+    let mut s = sess(&bob_session);
+    assert!(s.ckr.is_none());
+    s.skipped.push(chain(1, 0..1));
+    push_s(
+        "session-skipped-without-receiving-chain",
+        "a one-key skipped chain added to a session that has received nothing",
+        s.encode(),
+    );
+    let mut s = sess(&bob_session);
+    assert!(s.dhs.is_none());
+    s.initial_prefix = None;
+    s.initiator = false;
+    push_s(
+        "session-responder-without-dhs",
+        "a fresh initiator's session (no DHs, pending) without its prefix, marked as a responder's",
+        s.encode(),
+    );
+    let mut push_d = |id: &'static str, changed: &'static str, d: DeviceBlob| {
+        single.push(("restore_device", d.encode(), id, changed));
+    };
+    let mut d = bob_blob.clone();
+    assert_eq!(d.signed_prekeys.len(), 1);
+    for k in [0x61u8, 0x62] {
+        d.signed_prekeys.push((d.next_prekey_id, [k; 32]));
+        d.next_prekey_id += 1;
+    }
+    push_d(
+        "device-three-signed-prekeys",
+        "two signed prekeys added (new ids): three",
+        d,
+    );
+    let mut d = bob_blob.clone();
+    let first = d.next_prekey_id;
+    d.one_time_prekeys = (0..1001u32)
+        .map(|i| (first + i, [(i % 250) as u8 + 1; 32]))
+        .collect();
+    d.next_prekey_id = first + 1001;
+    push_d(
+        "device-1001-one-time-prekeys",
+        "1001 one-time X25519 prekeys (new ids)",
+        d,
+    );
+    let mut d = bob_blob.clone();
+    d.last_resort_kem.clear();
+    d.replay_cache.clear();
+    push_d(
+        "device-no-last-resort-kem-prekey",
+        "last-resort ML-KEM prekey count 0 (and the replay cache, which names it, emptied)",
+        d,
+    );
+    let mut d = bob_blob.clone();
+    d.signed_prekeys[0].0 = 0;
+    d.replay_cache.clear();
+    push_d(
+        "device-signed-prekey-id-0",
+        "the signed prekey's id set to 0 (and the replay cache, which names it, emptied)",
+        d,
+    );
+    let mut d = bob_blob.clone();
+    let mut e = d.replay_cache[0];
+    e.0[31] ^= 0xff;
+    d.replay_cache.push(e);
+    d.replay_cache.sort();
+    d.replay_cache.reverse();
+    push_d(
+        "device-replay-unsorted",
+        "a second replay-cache entry, the two in descending setup_id order",
+        d,
+    );
+    let mut d = bob_blob.clone();
+    d.replay_cache[0].2 = d.signed_prekeys[0].0;
+    push_d(
+        "device-replay-kem-not-last-resort",
+        "the replay-cache entry's ML-KEM id set to the signed prekey's id (not a last-resort ML-KEM prekey)",
+        d,
+    );
+    let mut d = bob_blob.clone();
+    d.sessions[0].0 = vec![b'a'; 65];
+    push_d(
+        "device-peer-id-65",
+        "the first session's peer id made 65 bytes (aaa…a, still first in order)",
+        d,
+    );
+    let mut d = bob_blob.clone();
+    d.sessions[0].1.nr = (1 << 24) + 1;
+    push_d(
+        "device-session-corrupt",
+        "Nr of the first session set to 2^24 + 1",
+        d,
+    );
+    cases.extend(single);
     cases.extend([
         ("restore_session", nr_without_chain, "session-nr-without-receiving-chain", "Nr set to 1 in a session that has received nothing (CKr absent)"),
         ("restore_session", chain_under_nhkr, "session-chain-under-nhkr", "the skipped-key chain's header key replaced by NHKr"),
