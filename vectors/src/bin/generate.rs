@@ -1696,8 +1696,16 @@ fn messages() -> VectorFile {
         .concat()
     };
     let alice_old_dh = bob_s.dhr.unwrap();
-    vectors.push(e(&est, seal_cur(&header(&LOW_ORDER, 0, 1, 0, &[])), Some(Error::Unauthentic), "ratchet-current-other-key",
-        Some("header sealed under the current receiving header key with a ratchet key other than DHr, behind Alice's initial prefix"), REFUSED));
+    // The body under the message key of counter Nr of the current chain: a receiver that did not
+    // compare the ratchet key would accept it.
+    let mk_nr = derive::kdf_ck(&bob_s.ckr.unwrap()).unwrap().0;
+    let other_key = [
+        &m0[..plen],
+        &seal_message(&ad, &hkr, &mk_nr, &r, &header(&LOW_ORDER, 0, bob_s.nr, 0, &[]), &body)[..],
+    ]
+    .concat();
+    vectors.push(e(&est, other_key, Some(Error::Unauthentic), "ratchet-current-other-key",
+        Some("header sealed under the current receiving header key with a ratchet key other than DHr (N = Nr), the body under the message key of N in that chain, behind Alice's initial prefix: only the ratchet-key check fails"), REFUSED));
     vectors.push(e(
         &est,
         seal_cur(&header(&alice_old_dh, 0, bob_s.nr + 1001, 0, &[])),
@@ -1893,18 +1901,48 @@ fn messages() -> VectorFile {
     let bundle = ot.bundle("bob");
     ot.initiate("alice", "bob", &bundle);
     let o0 = ot.say("alice", "bob", "hi", T0);
+    let o0_body = unhex(&ot.last_encrypt().body_plaintext).unwrap();
+    let init = ot
+        .steps
+        .iter()
+        .find(|s| s.op == "initiate")
+        .unwrap()
+        .draws
+        .clone();
+    let enc = ot.steps.last().unwrap().draws.clone();
     ot.steps.clear();
-    let opk_id_at = 2 + 128 + 64 + 4 + 1;
+    let unknown_opk = {
+        let alice = ot.device_blob("alice");
+        let identity: [u8; 128] = derive::public_identity(&alice.signing_seed, &alice.dh_private)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let draws: Vec<Vec<u8>> = init
+            .iter()
+            .chain(enc.iter())
+            .map(|d| unhex(d).unwrap())
+            .collect();
+        let mut spec = spec::Spec::new(
+            identity,
+            alice.dh_private,
+            &bundle,
+            [&draws[0], &draws[1], &draws[2], &draws[3]],
+            o0_body,
+        );
+        assert_eq!(spec.build(), o0, "spec.rs reproduces the initial message");
+        spec.opk_id = spec.opk_id.map(|id| id | 0x77);
+        spec.build()
+    };
     vectors.push(decrypt_vector(
         &ot,
         "bob",
         "alice",
-        &set(&o0, opk_id_at + 3, 0x77),
+        &unknown_opk,
         T0 + 1,
         Some(Error::Unauthentic),
         "initial-unknown-opk",
         "An initial message naming a one-time prekey the responder does not hold.",
-        Some("one-time prekey id changed to one never issued"),
+        Some("one-time prekey id changed to one never issued, the message rebuilt over that prefix with the held one-time prekey (spec.rs): only the prekey lookup fails"),
     ));
     ot.get("bob", "alice", &o0, T0 + 1);
     ot.steps.clear();
