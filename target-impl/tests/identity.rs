@@ -276,3 +276,72 @@ fn restore_checks_the_known_identities_order() {
         Err(Error::CorruptState)
     );
 }
+
+/// `MAX_KNOWN_PEERS`: a device that knows 1000 identities refuses a new peer, by `pin_identity`,
+/// `initiate` (before any draw) and an initial message, each with the state unchanged, while a
+/// known peer is still served; a blob with 1001 known identities does not restore.
+#[test]
+fn known_identities_are_capped() {
+    use target_impl::MAX_KNOWN_PEERS;
+    let mut rng = rng(1090);
+    let mut p = new_pair(&mut rng, Prekeys::NONE);
+    let stranger = Device::generate(&mut rng).unwrap();
+    let name = |i: usize| PeerId::new(format!("p{i:04}")).unwrap();
+    // Bob knows 1000 peers, none of them Alice.
+    for i in 0..MAX_KNOWN_PEERS {
+        p.bob
+            .pin_identity(&name(i), stranger.public_identity())
+            .unwrap();
+    }
+    // Restore: 1000 known identities load; a 1001st entry (count and entry added) does not.
+    let blob = p.bob.to_bytes().to_vec();
+    assert!(Device::from_bytes(&blob).is_ok());
+    let first = find(&blob, b"\x05p0000");
+    assert_eq!(
+        blob[first - 2..first],
+        (MAX_KNOWN_PEERS as u16).to_be_bytes()
+    );
+    let mut over = blob.clone();
+    over[first - 2..first].copy_from_slice(&(MAX_KNOWN_PEERS as u16 + 1).to_be_bytes());
+    let end = find(&blob, b"\x05p0999") + 1 + 5 + 128;
+    let mut entry = b"\x05p1000".to_vec();
+    entry.extend_from_slice(&stranger.public_identity().to_bytes());
+    over.splice(end..end, entry);
+    assert_eq!(
+        Device::from_bytes(&over).map(|_| ()),
+        Err(Error::CorruptState)
+    );
+    let before = p.bob.to_bytes();
+    assert_eq!(
+        p.bob.pin_identity(&p.a, p.alice.public_identity()),
+        Err(Error::TooManySkipped)
+    );
+    assert_eq!(*p.bob.to_bytes(), *before);
+    p.bob
+        .pin_identity(&name(0), p.alice.public_identity())
+        .unwrap();
+    p.bob
+        .pin_identity(&name(0), stranger.public_identity())
+        .unwrap();
+    let m0 = p.a_send(b"hello", T0, &mut rng);
+    let before = p.bob.to_bytes();
+    assert_eq!(p.bob_gets(&m0, T0).map(|_| ()), Err(Error::TooManySkipped));
+    assert_eq!(*p.bob.to_bytes(), *before);
+    // Initiate to a new peer: refused before any draw.
+    let mut draws = rng.clone();
+    assert_eq!(
+        p.bob
+            .initiate(&p.a, &bundle_of(&p.alice), &mut rng)
+            .map(|_| ()),
+        Err(Error::TooManySkipped)
+    );
+    assert_eq!(*p.bob.to_bytes(), *before);
+    assert_eq!(
+        rand_core::Rng::next_u64(&mut rng),
+        rand_core::Rng::next_u64(&mut draws),
+        "randomness drawn"
+    );
+    // Room for one more: Alice's message is accepted.
+    p.bob.forget_peer(&name(999));
+    assert!(p.bob_gets(&m0, T0).is_ok());
+}

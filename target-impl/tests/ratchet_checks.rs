@@ -127,6 +127,10 @@ fn assert_accepted(bob: &Device, peer: &PeerId, m: &[u8], what: &str) {
         .unwrap_or_else(|e| panic!("{what}: {e:?}"));
 }
 
+/// The `PN` of Alice's current chain, her second (one message in her first): a responder takes a
+/// message without the initial prefix only when `PN ≠ 0` (PROTOCOL.md 7.6, one encoding).
+const PN_CURRENT: u32 = 1;
+
 /// The message key for counter `n` of chain `ck`.
 fn mk_at(ck: &[u8; 32], n: u32) -> [u8; 32] {
     let mut ck = *ck;
@@ -143,7 +147,7 @@ fn current(k: &Keys, dh: &[u8; 32], n: u32) -> Vec<u8> {
         &k.ad,
         k.hkr.as_ref().unwrap(),
         &mk,
-        &header(dh, 0, n),
+        &header(dh, PN_CURRENT, n),
         &body(b"x"),
     )
 }
@@ -285,13 +289,13 @@ fn header_that_opens_but_does_not_parse_is_unauthentic() {
     let mk = mk_at(k.ckr.as_ref().unwrap(), 0);
     let hk = k.hkr.unwrap();
     let dh = k.dhr.unwrap();
-    let good = message(&k.ad, &hk, &mk, &header(&dh, 0, k.nr), &body(b"x"));
+    let good = message(&k.ad, &hk, &mk, &header(&dh, PN_CURRENT, k.nr), &body(b"x"));
     assert_accepted(&bob, &a, &good, "genuine");
-    let mut ext65 = header(&dh, 0, k.nr);
+    let mut ext65 = header(&dh, PN_CURRENT, k.nr);
     *ext65.last_mut().unwrap() = 65;
-    let mut short = header(&dh, 0, k.nr);
+    let mut short = header(&dh, PN_CURRENT, k.nr);
     *short.last_mut().unwrap() = 1;
-    let mut long = header(&dh, 0, k.nr);
+    let mut long = header(&dh, PN_CURRENT, k.nr);
     long.push(0);
     for (what, h) in [
         ("extension length 65", ext65),
@@ -303,7 +307,13 @@ fn header_that_opens_but_does_not_parse_is_unauthentic() {
         assert_refused(&bob, &a, &m, Error::Unauthentic, what);
     }
     // A header under no candidate key.
-    let m = message(&k.ad, &[9; 32], &mk, &header(&dh, 0, k.nr), &body(b"x"));
+    let m = message(
+        &k.ad,
+        &[9; 32],
+        &mk,
+        &header(&dh, PN_CURRENT, k.nr),
+        &body(b"x"),
+    );
     assert_refused(&bob, &a, &m, Error::Unauthentic, "unknown header key");
 }
 
@@ -428,7 +438,7 @@ fn body_tag_must_verify() {
         &k.ad,
         &k.hkr.unwrap(),
         &mk,
-        &header(&dh, 0, k.nr),
+        &header(&dh, PN_CURRENT, k.nr),
         &body(b"x"),
     );
     assert_refused(&bob, &a, &m, Error::Unauthentic, "body under the next key");
@@ -439,7 +449,15 @@ fn body_that_opens_but_does_not_parse_is_malformed() {
     let (bob, a, k) = bob(1115);
     let dh = k.dhr.unwrap();
     let mk = mk_at(k.ckr.as_ref().unwrap(), 0);
-    let seal_body = |b: &[u8]| message(&k.ad, &k.hkr.unwrap(), &mk, &header(&dh, 0, k.nr), b);
+    let seal_body = |b: &[u8]| {
+        message(
+            &k.ad,
+            &k.hkr.unwrap(),
+            &mk,
+            &header(&dh, PN_CURRENT, k.nr),
+            b,
+        )
+    };
     assert_accepted(&bob, &a, &seal_body(&body(b"x")), "genuine");
     let mut padding = body(b"x");
     *padding.last_mut().unwrap() = 1;

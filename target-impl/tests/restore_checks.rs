@@ -202,7 +202,10 @@ impl Sess {
     }
 }
 
-/// Every field of a device blob; sessions kept as their own blobs.
+/// Every field of a device blob; sessions kept as their own blobs. The known identities of
+/// peers with a session are not a field: `encode` writes one per session, the identity among
+/// `known` whose keys the session's AD holds, so a test that edits the sessions changes only the
+/// session checks; `pinned` holds those of peers without a session.
 #[derive(Clone, Debug)]
 struct Dev {
     head: [u8; 2],
@@ -213,7 +216,10 @@ struct Dev {
     opks: Vec<(u32, [u8; 32])>,
     last_resort: Vec<(u32, Vec<u8>)>,
     one_time_kem: Vec<(u32, Vec<u8>)>,
-    replay: Vec<([u8; 32], u32, u32)>,
+    replay: Vec<([u8; 32], u32, u32, u64)>,
+    replay_floor: u64,
+    known: Vec<Vec<u8>>,
+    pinned: Vec<(Vec<u8>, Vec<u8>)>,
     sessions: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
@@ -232,7 +238,16 @@ impl Dev {
         let one_time_kem = (0..r.u16())
             .map(|_| (r.u32(), r.take(64).to_vec()))
             .collect();
-        let replay = (0..r.u16()).map(|_| (r.a32(), r.u32(), r.u32())).collect();
+        let replay = (0..r.u16())
+            .map(|_| (r.a32(), r.u32(), r.u32(), r.u64()))
+            .collect();
+        let replay_floor = r.u64();
+        let identities: Vec<(Vec<u8>, Vec<u8>)> = (0..r.u16())
+            .map(|_| {
+                let len = usize::from(r.u8());
+                (r.take(len).to_vec(), r.take(128).to_vec())
+            })
+            .collect();
         let mut sessions = Vec::new();
         for _ in 0..r.u16() {
             let len = usize::from(r.u8());
@@ -252,6 +267,13 @@ impl Dev {
             last_resort,
             one_time_kem,
             replay,
+            replay_floor,
+            known: identities.iter().map(|(_, id)| id.clone()).collect(),
+            pinned: identities
+                .iter()
+                .filter(|(peer, _)| sessions.iter().all(|(p, _)| p != peer))
+                .cloned()
+                .collect(),
             sessions,
         };
         assert_eq!(d.encode(), blob, "device model does not re-encode the blob");
@@ -284,10 +306,19 @@ impl Dev {
             o.extend_from_slice(k);
         }
         o.extend_from_slice(&(self.replay.len() as u16).to_be_bytes());
-        for (setup, spk, kem) in &self.replay {
+        for (setup, spk, kem, sent_at) in &self.replay {
             o.extend_from_slice(setup);
             o.extend_from_slice(&spk.to_be_bytes());
             o.extend_from_slice(&kem.to_be_bytes());
+            o.extend_from_slice(&sent_at.to_be_bytes());
+        }
+        o.extend_from_slice(&self.replay_floor.to_be_bytes());
+        let identities = self.identities();
+        o.extend_from_slice(&(identities.len() as u16).to_be_bytes());
+        for (peer, identity) in identities {
+            o.push(peer.len() as u8);
+            o.extend_from_slice(peer);
+            o.extend_from_slice(identity);
         }
         o.extend_from_slice(&(self.sessions.len() as u16).to_be_bytes());
         for (peer, s) in &self.sessions {
@@ -296,6 +327,29 @@ impl Dev {
             o.extend_from_slice(s);
         }
         o
+    }
+
+    /// The known identities the sessions need (10.2: each session's peer has one, with the
+    /// session's peer keys): ascending peer id, one per valid peer id, so a test that breaks a
+    /// session's peer id or order fails at the session's own check.
+    fn identities(&self) -> Vec<(&[u8], &[u8])> {
+        let mut out: Vec<(&[u8], &[u8])> = self
+            .sessions
+            .iter()
+            .filter(|(peer, _)| (1..=64).contains(&peer.len()))
+            .filter_map(|(peer, blob)| {
+                let ad = blob.get(4..164)?;
+                let id = self
+                    .known
+                    .iter()
+                    .find(|k| ad.windows(64).any(|w| w == &k[..64]))?;
+                Some((&peer[..], &id[..]))
+            })
+            .chain(self.pinned.iter().map(|(p, id)| (&p[..], &id[..])))
+            .collect();
+        out.sort();
+        out.dedup_by(|a, b| a.0 == b.0);
+        out
     }
 }
 
@@ -864,18 +918,18 @@ fn device_prekey_ids_unique_across_lists() {
 fn device_at_most_4096_replay_entries() {
     let st = states(938);
     let mut d = st.device.clone();
-    let (spk, kem) = (d.replay[0].1, d.replay[0].2);
+    let (spk, kem, t) = (d.replay[0].1, d.replay[0].2, d.replay[0].3);
     d.replay = (0..4096u32)
         .map(|i| {
             let mut id = [0u8; 32];
             id[..4].copy_from_slice(&i.to_be_bytes());
-            (id, spk, kem)
+            (id, spk, kem, t)
         })
         .collect();
     device_ok(&d, "4096 entries");
     let mut id = [0xffu8; 32];
     id[0] = 0xfe;
-    d.replay.push((id, spk, kem));
+    d.replay.push((id, spk, kem, t));
     device_bad(&d, "4097 entries");
 }
 
@@ -1110,26 +1164,41 @@ fn accept_from_a_new_peer_with_1000_sessions_is_refused() {
     accept(&mut bob, &m0).unwrap();
 }
 
-/// PROTOCOL.md 6.4 step 14 as it stands: a full replay cache refuses reusable-only initial
-/// messages.
+/// PROTOCOL.md 6.4 step 13: a full replay cache evicts its oldest entry and raises the floor to
+/// that entry's `sent_at`; a message the raised floor would refuse is refused before anything
+/// changes.
 #[test]
-fn accept_with_a_full_replay_cache_is_refused() {
-    let fill = |count: usize| {
+fn accept_with_a_full_replay_cache_evicts_the_oldest() {
+    let fill = |count: usize, sent_at: u64| {
         move |d: &mut Dev| {
             let (spk, kem) = (d.replay[0].1, d.replay[0].2);
             d.replay = (0..count as u32)
                 .map(|i| {
                     let mut id = [0u8; 32];
                     id[..4].copy_from_slice(&i.to_be_bytes());
-                    (id, spk, kem)
+                    (id, spk, kem, sent_at + u64::from(i))
                 })
                 .collect();
         }
     };
-    let (mut bob, m0) = bob_edited(955, fill(4096));
-    assert_eq!(accept(&mut bob, &m0), Err(Error::TooManySkipped));
-    let (mut bob, m0) = bob_edited(955, fill(4095));
+    // Full, every entry older than Alice's message: the oldest goes, the floor is its time.
+    let (mut bob, m0) = bob_edited(955, fill(4096, T0 - 5000));
     accept(&mut bob, &m0).unwrap();
+    let after = Dev::parse(&bob.to_bytes());
+    assert_eq!(after.replay.len(), 4096);
+    assert_eq!(after.replay_floor, T0 - 5000);
+    assert!(after.replay.iter().all(|e| e.3 > T0 - 5000));
+    assert!(
+        after.replay.iter().any(|e| e.3 == T0),
+        "Alice's entry is in"
+    );
+    // Full, and the oldest entry is as new as Alice's message: the floor it would set refuses her.
+    let (mut bob, m0) = bob_edited(955, fill(4096, T0));
+    assert_eq!(accept(&mut bob, &m0), Err(Error::Replay));
+    // One place left: nothing evicted, the floor stays.
+    let (mut bob, m0) = bob_edited(955, fill(4095, T0));
+    accept(&mut bob, &m0).unwrap();
+    assert_eq!(Dev::parse(&bob.to_bytes()).replay_floor, 0);
 }
 
 fn device_with_next_id(next_id: u32) -> Device {
@@ -1195,5 +1264,13 @@ fn remove_session_changes_nothing_else() {
     assert!(d.remove_session(&alice).is_none());
     let mut want = st.device.clone();
     want.sessions.retain(|(p, _)| p != b"alice");
+    // The known identity stays (PROTOCOL.md 6.5): only `forget_peer` drops it.
+    let known = st
+        .device
+        .identities()
+        .iter()
+        .find(|(p, _)| *p == b"alice")
+        .map(|(_, id)| id.to_vec());
+    want.pinned.push((b"alice".to_vec(), known.unwrap()));
     assert_eq!(*d.to_bytes(), want.encode());
 }

@@ -1701,7 +1701,14 @@ fn messages() -> VectorFile {
     let mk_nr = derive::kdf_ck(&bob_s.ckr.unwrap()).unwrap().0;
     let other_key = [
         &m0[..plen],
-        &seal_message(&ad, &hkr, &mk_nr, &r, &header(&LOW_ORDER, 0, bob_s.nr, 0, &[]), &body)[..],
+        &seal_message(
+            &ad,
+            &hkr,
+            &mk_nr,
+            &r,
+            &header(&LOW_ORDER, 0, bob_s.nr, 0, &[]),
+            &body,
+        )[..],
     ]
     .concat();
     vectors.push(e(&est, other_key, Some(Error::Unauthentic), "ratchet-current-other-key",
