@@ -23,6 +23,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=../target-impl/Cargo.toml");
     println!("cargo:rerun-if-changed=../Cargo.lock");
     println!("cargo:rerun-if-changed=Cargo.toml");
+    // `sqlx::migrate!` embeds migrations/ at compile time but does not tell Cargo (on stable), so
+    // an added migration would otherwise not rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
 
     let mut files = Vec::new();
     collect(&target_impl, Path::new("src"), &mut files)?;

@@ -290,7 +290,8 @@ pub async fn close(app: &App, id: &str, reason: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Closes inside a running transaction: logs the close and the seed.
+/// Closes inside a running transaction: logs the close and the seed, and makes the claims
+/// revealed so far public.
 pub(crate) async fn close_in(
     app: &App,
     log: &mut crate::log::LogWriter<'_>,
@@ -325,6 +326,8 @@ pub(crate) async fn close_in(
     )
     .await?;
     store::challenges::close(tx, &row.id, now, reason, seed.expose()).await?;
+    // The claims revealed so far become public with the seed, in the same transaction.
+    crate::claims::publish_reveals_in(&app.kek, tx, &row.id).await?;
     Ok(())
 }
 

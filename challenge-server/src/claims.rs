@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use crate::Error;
 use crate::api::{ClaimView, CommitRequest, DecisionRequest, Receipt, RevealRequest, VerdictView};
 use crate::challenges::{self, is_id};
-use crate::keys::{Purpose, ct_eq32, random_hex};
+use crate::keys::{Kek, Purpose, ct_eq32, random_hex};
 use crate::log::Event;
 use crate::server::App;
 use crate::store::claims::ClaimRow;
@@ -259,6 +259,7 @@ pub async fn commit(
             receipt_checkpoint: receipt.checkpoint.clone(),
             kind: None,
             sealed_reveal: None,
+            reveal_json: None,
             verdict: None,
             verdict_log_index: None,
             decided_by: None,
@@ -348,14 +349,24 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
         Purpose::ClaimReveal { claim: &claim.id },
         &Zeroizing::new(serde_json::to_vec(req)?),
     )?;
+    // Taken after the close, the reveal is public at once; before, it stays sealed alone until
+    // the close publishes it.
+    let public_json = if challenge.is_open() {
+        None
+    } else {
+        Some(serde_json::to_string(req)?)
+    };
     store::claims::set_reveal(
         &mut tx,
         &claim.id,
-        kind,
-        &sealed,
-        verdict,
-        log_index,
-        "automatic",
+        &store::claims::Reveal {
+            kind,
+            sealed: &sealed,
+            public_json: public_json.as_deref(),
+            verdict,
+            verdict_log_index: log_index,
+            decided_by: "automatic",
+        },
     )
     .await?;
     if verdict == "won" && challenge.close_on_win && challenge.is_open() {
@@ -442,14 +453,55 @@ pub fn receipt(claim: &ClaimRow) -> Receipt {
     }
 }
 
-/// The public view of a claim; the revealed content only once the challenge is closed.
-pub fn view(app: &App, claim: &ClaimRow, challenge_closed: bool) -> Result<ClaimView, Error> {
-    let reveal = match (&claim.sealed_reveal, challenge_closed) {
-        (Some(sealed), true) => {
-            let bytes = app
-                .kek
-                .open(Purpose::ClaimReveal { claim: &claim.id }, sealed)?;
-            Some(serde_json::from_slice(&bytes)?)
+/// Makes public, inside the transaction, the reveal of every claim of `challenge` revealed
+/// without a public copy: the close does this (in its transaction) for the claims revealed
+/// before it, and the start-up backfill for a database written before the copy existed.
+/// Returns how many were made public.
+pub(crate) async fn publish_reveals_in(
+    kek: &Kek,
+    tx: &mut store::Tx,
+    challenge: &str,
+) -> Result<usize, Error> {
+    let claims = store::claims::unpublished_reveals_in(tx, challenge).await?;
+    for claim in &claims {
+        let Some(sealed) = &claim.sealed_reveal else {
+            continue;
+        };
+        let bytes = kek.open(Purpose::ClaimReveal { claim: &claim.id }, sealed)?;
+        // Re-encoded from the parsed request: what `view` has always shown.
+        let reveal: RevealRequest = serde_json::from_slice(&bytes)?;
+        store::claims::set_reveal_json(tx, &claim.id, &serde_json::to_string(&reveal)?).await?;
+    }
+    Ok(claims.len())
+}
+
+/// At start-up: makes public the reveals of the closed challenges whose revealed claims lack
+/// their public copy (a database written before it existed), one transaction per challenge.
+/// Idempotent: a second run finds nothing to do. Returns how many reveals were made public.
+pub async fn backfill_public_reveals(store: &store::Store, kek: &Kek) -> Result<usize, Error> {
+    let mut published = 0;
+    for id in store::claims::closed_without_public_reveals(store).await? {
+        let mut tx = store.begin_write().await?;
+        // Re-checked inside the write lock: a challenge is never reopened, so still closed.
+        published += publish_reveals_in(kek, &mut tx, &id).await?;
+        tx.commit().await?;
+        tracing::info!(challenge = %id, "made the revealed claims of a closed challenge public");
+    }
+    Ok(published)
+}
+
+/// The public view of a claim; the revealed content only once the challenge is closed, from
+/// its public copy (never unsealed here: the claims pages of a closed challenge need no KEK).
+pub fn view(claim: &ClaimRow, challenge_closed: bool) -> Result<ClaimView, Error> {
+    let reveal = match (&claim.reveal_json, challenge_closed) {
+        (Some(json), true) => Some(serde_json::from_str(json)?),
+        (None, true) if claim.sealed_reveal.is_some() => {
+            // The close and the start-up backfill leave no revealed claim of a closed
+            // challenge without its copy.
+            return Err(Error::internal(format!(
+                "claim {} of a closed challenge is revealed but has no public reveal",
+                claim.id
+            )));
         }
         _ => None,
     };
@@ -475,15 +527,15 @@ pub fn view(app: &App, claim: &ClaimRow, challenge_closed: bool) -> Result<Claim
     })
 }
 
-/// Loads a claim or answers 404.
-pub async fn find(app: &App, id: &str) -> Result<ClaimRow, Error> {
+/// Loads a claim, with whether its challenge is closed, or answers 404.
+pub async fn find(app: &App, id: &str) -> Result<(ClaimRow, bool), Error> {
     if !is_id(id) {
         return Err(Error::invalid(
             "id",
             "expected a claim id: 16 lowercase hex digits",
         ));
     }
-    store::claims::get(&app.store, id)
+    store::claims::get_with_closed(&app.store, id)
         .await?
         .ok_or_else(|| Error::NotFound {
             field: "id",

@@ -49,7 +49,7 @@ impl std::fmt::Debug for App {
 
 impl App {
     /// Opens the data directory: database (migrated), KEK, server key (created and stored
-    /// sealed on first run), log.
+    /// sealed on first run), log; backfills the public reveals of closed challenges.
     pub async fn open(config: Config, clock: Clock) -> Result<Arc<Self>, Error> {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = Store::open(&config.database_path()).await?;
@@ -93,6 +93,9 @@ impl App {
             ));
         }
         let log = TransparencyLog::load(&store, &config.log_origin).await?;
+        // A database from before the reveals' public copies: give the closed challenges theirs,
+        // so that no claims page needs the KEK (idempotent).
+        crate::claims::backfill_public_reveals(&store, &kek).await?;
         Ok(Arc::new(Self {
             config,
             store,

@@ -11,7 +11,7 @@ use super::HttpState;
 use super::error::ApiResult;
 use super::extract::JsonBody;
 use crate::api::{ClaimView, CommitRequest, Receipt, RevealRequest, VerdictView};
-use crate::{claims, store};
+use crate::claims;
 
 /// `POST /claims/commit`: rate-limited per (client address, claimant name), charged only for
 /// a commit that would be accepted, so nobody spends another's budget by naming them in
@@ -40,8 +40,6 @@ pub async fn claim(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ClaimView>> {
-    let claim = claims::find(&s.app, &id).await?;
-    let challenge = store::challenges::get(&s.app.store, &claim.challenge).await?;
-    let closed = challenge.is_some_and(|c| !c.is_open());
-    Ok(Json(claims::view(&s.app, &claim, closed)?))
+    let (claim, closed) = claims::find(&s.app, &id).await?;
+    Ok(Json(claims::view(&claim, closed)?))
 }

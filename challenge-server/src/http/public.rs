@@ -174,7 +174,7 @@ pub async fn challenge_claims(
     };
     let mut out = Vec::with_capacity(rows.len());
     for claim in &rows {
-        out.push(claims::view(&s.app, claim, !row.is_open())?);
+        out.push(claims::view(claim, !row.is_open())?);
     }
     Ok(Json(ClaimsPage {
         challenge: row.id,

@@ -1,4 +1,5 @@
-//! Claims: commits with their receipts, sealed reveals, verdicts.
+//! Claims: commits with their receipts, sealed reveals (and their public copies once the
+//! challenge is closed), verdicts.
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -29,6 +30,9 @@ pub struct ClaimRow {
     pub kind: Option<String>,
     /// The sealed reveal.
     pub sealed_reveal: Option<Vec<u8>>,
+    /// The reveal's JSON in the clear, public: set only once the challenge is closed (at the
+    /// close, or with a reveal taken after it), `None` before.
+    pub reveal_json: Option<String>,
     /// Verdict.
     pub verdict: Option<String>,
     /// Log index of the latest verdict event.
@@ -50,6 +54,7 @@ impl ClaimRow {
             receipt_checkpoint: r.try_get("receipt_checkpoint")?,
             kind: r.try_get("kind")?,
             sealed_reveal: r.try_get("sealed_reveal")?,
+            reveal_json: r.try_get("reveal_json")?,
             verdict: r.try_get("verdict")?,
             verdict_log_index: r
                 .try_get::<Option<i64>, _>("verdict_log_index")?
@@ -102,6 +107,25 @@ pub async fn get(store: &Store, id: &str) -> Result<Option<ClaimRow>, Error> {
     row.as_ref().map(ClaimRow::from_row).transpose()
 }
 
+/// One claim and whether its challenge is closed, read together (one statement, one
+/// snapshot), so a close between two reads never pairs a claim read before the close with a
+/// challenge read after it.
+pub async fn get_with_closed(store: &Store, id: &str) -> Result<Option<(ClaimRow, bool)>, Error> {
+    let row = sqlx::query(
+        "SELECT k.*, c.status AS challenge_status FROM claims k \
+         JOIN challenges c ON c.id = k.challenge_id WHERE k.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.as_ref()
+        .map(|r| {
+            let status: String = r.try_get("challenge_status")?;
+            Ok((ClaimRow::from_row(r)?, status != "open"))
+        })
+        .transpose()
+}
+
 /// One claim, read inside a write transaction.
 pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<ClaimRow>, Error> {
     let row = sqlx::query("SELECT * FROM claims WHERE id = $1")
@@ -152,29 +176,76 @@ pub async fn winner(tx: &mut Tx, challenge: &str, kind: &str) -> Result<Option<C
     row.as_ref().map(ClaimRow::from_row).transpose()
 }
 
+/// A reveal to record: its kind, sealed content, public copy and verdict.
+#[derive(Clone, Copy, Debug)]
+pub struct Reveal<'a> {
+    /// Revealed kind.
+    pub kind: &'a str,
+    /// The sealed reveal.
+    pub sealed: &'a [u8],
+    /// The public copy: only for a reveal taken after the close, `None` before.
+    pub public_json: Option<&'a str>,
+    /// Verdict.
+    pub verdict: &'a str,
+    /// Log index of the verdict event.
+    pub verdict_log_index: u64,
+    /// `automatic` or `operator`.
+    pub decided_by: &'a str,
+}
+
 /// Records a reveal and its verdict.
-pub async fn set_reveal(
-    tx: &mut Tx,
-    id: &str,
-    kind: &str,
-    sealed_reveal: &[u8],
-    verdict: &str,
-    verdict_log_index: u64,
-    decided_by: &str,
-) -> Result<(), Error> {
+pub async fn set_reveal(tx: &mut Tx, id: &str, reveal: &Reveal<'_>) -> Result<(), Error> {
     sqlx::query(
-        "UPDATE claims SET kind = $1, sealed_reveal = $2, verdict = $3, verdict_log_index = $4, \
-         decided_by = $5 WHERE id = $6",
+        "UPDATE claims SET kind = $1, sealed_reveal = $2, reveal_json = $3, verdict = $4, \
+         verdict_log_index = $5, decided_by = $6 WHERE id = $7",
     )
-    .bind(kind)
-    .bind(sealed_reveal)
-    .bind(verdict)
-    .bind(db_int(verdict_log_index)?)
-    .bind(decided_by)
+    .bind(reveal.kind)
+    .bind(reveal.sealed)
+    .bind(reveal.public_json)
+    .bind(reveal.verdict)
+    .bind(db_int(reveal.verdict_log_index)?)
+    .bind(reveal.decided_by)
     .bind(id)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The revealed claims of a challenge that have no public copy yet, by log index.
+pub async fn unpublished_reveals_in(tx: &mut Tx, challenge: &str) -> Result<Vec<ClaimRow>, Error> {
+    let rows = sqlx::query(
+        "SELECT * FROM claims WHERE challenge_id = $1 AND sealed_reveal IS NOT NULL \
+         AND reveal_json IS NULL ORDER BY log_index",
+    )
+    .bind(challenge)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(ClaimRow::from_row).collect()
+}
+
+/// Records the public copy of a claim's reveal.
+pub async fn set_reveal_json(tx: &mut Tx, id: &str, json: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE claims SET reveal_json = $1 WHERE id = $2")
+        .bind(json)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Ids of the closed challenges with a revealed claim that has no public copy (a database
+/// written before the copy existed).
+pub async fn closed_without_public_reveals(store: &Store) -> Result<Vec<String>, Error> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT c.id FROM challenges c JOIN claims k ON k.challenge_id = c.id \
+         WHERE c.status <> 'open' AND k.sealed_reveal IS NOT NULL AND k.reveal_json IS NULL \
+         ORDER BY c.id",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get("id").map_err(Error::from))
+        .collect()
 }
 
 /// Changes a verdict (operator decision, or a win superseded by an earlier commit).
