@@ -10,7 +10,8 @@
 # Time is the benchmark thread's CPU time (benches/benches/throughput/clock.rs): on a shared
 # machine, other processes then cost the figures little; BENCH_CLOCK=wall measures wall time.
 #
-# The report: bench-report/REPORT.md (tables, targets, limit formulas), report.json and
+# Then the heap figures (benches/benches/alloc.rs, heap-probe's counting allocator, its own binary).
+# The report: bench-report/REPORT.md (tables, targets, heap, limit formulas), report.json and
 # chart.svg; criterion's raw output of the run is kept in bench-report/criterion/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ esac
 if [ "$mode" = test ]; then
   # Criterion runs each benchmark once when started by `cargo test` (the equivalent of
   # `cargo bench -- --test`); the test profile reuses the build of the workspace's tests.
-  exec cargo test --workspace --all-features --bench throughput
+  exec cargo test --workspace --all-features --bench throughput --bench alloc
 fi
 
 out=bench-report
@@ -59,6 +60,15 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 SECONDS=0
 (cd benches && "$exe" --bench ${args[@]+"${args[@]}"})
 elapsed=$SECONDS
+# Heap figures: their own binary (heap-probe's counting allocator), after the timed run, so
+# that the allocator never runs under a timed benchmark. Counts are exact, so one pass does.
+alloc_exe=$(cargo bench -p benches --bench alloc --no-run --message-format=json |
+  sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | grep '/alloc-' | tail -n 1)
+if [ -z "$alloc_exe" ] || [ ! -x "$alloc_exe" ]; then
+  echo "ci/bench.sh: could not find the built alloc benchmark binary" >&2
+  exit 1
+fi
+ALLOC_REPORT="$PWD/$out/alloc.json" "$alloc_exe" --bench
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if ! git diff --quiet HEAD 2>/dev/null; then commit="$commit (with uncommitted changes)"; fi

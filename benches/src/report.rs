@@ -100,6 +100,9 @@ pub struct Report {
     pub primitives: Vec<(String, Estimate)>,
     /// The issue's targets.
     pub targets: Vec<Target>,
+    /// The `alloc` bench's output (`alloc.json`), when it ran: heap figures per operation and
+    /// the state blob sizes.
+    pub heap: Option<Value>,
 }
 
 fn eval(sum: &Sum, estimates: &Estimates, missing: &mut Vec<String>) -> Option<f64> {
@@ -171,6 +174,7 @@ impl Report {
             rows,
             primitives,
             targets,
+            heap: None,
         })
     }
 
@@ -202,14 +206,14 @@ fn targets(rows: &[Row]) -> Result<Vec<Target>, String> {
         name: "one-way 1 KiB encrypt+decrypt: ours msgs/s ÷ vodozemac msgs/s".into(),
         value: 1.0 / need(one_way.ours_over_peer(), "one_way/1024 vs peer")?,
         goal: Goal::AtLeast,
-        target: Some(6.0),
-        stretch: Some(8.0),
+        target: Some(8.0),
+        stretch: None,
     });
     out.push(Target {
         name: "one-way 1 KiB encrypt+decrypt: ours / limit".into(),
         value: need(one_way.ours_over_limit(), "one_way/1024 vs limit")?,
         goal: Goal::AtMost,
-        target: Some(1.5),
+        target: Some(1.15),
         stretch: None,
     });
     let ping = get("ping_pong/1024")?;
@@ -221,11 +225,10 @@ fn targets(rows: &[Row]) -> Result<Vec<Target>, String> {
         stretch: None,
     });
     out.push(Target {
-        name: "ping-pong 1 KiB: ours msgs/s ÷ vodozemac msgs/s (issue expects ≈ 1.9 at the limit)"
-            .into(),
+        name: "ping-pong 1 KiB (DH turn every message): ours msgs/s ÷ vodozemac msgs/s".into(),
         value: 1.0 / need(ping.ours_over_peer(), "ping_pong/1024 vs peer")?,
         goal: Goal::AtLeast,
-        target: None,
+        target: Some(2.0),
         stretch: None,
     });
     for v in ["one_time", "no_one_time"] {
@@ -237,7 +240,7 @@ fn targets(rows: &[Row]) -> Result<Vec<Target>, String> {
             ),
             value: need(total.ours_over_limit(), "pqxdh vs limit")?,
             goal: Goal::AtMost,
-            target: Some(1.2),
+            target: Some(1.05),
             stretch: None,
         });
         out.push(Target {
@@ -270,10 +273,75 @@ fn targets(rows: &[Row]) -> Result<Vec<Target>, String> {
         name: "1 MiB encrypt+decrypt: ours / limit".into(),
         value: need(big.ours_over_limit(), "one_way 1 MiB vs limit")?,
         goal: Goal::AtMost,
-        target: Some(1.25),
+        target: Some(1.1),
         stretch: None,
     });
     Ok(out)
+}
+
+/// The heap section: what each operation allocates per message (heap-probe's counting
+/// allocator, in the `alloc` bench binary), its peak live heap, and the state blob sizes.
+fn heap_markdown(heap: &Value, line: &mut impl FnMut(&str)) {
+    line("## Heap (the `alloc` bench: exact counts through heap-probe, not timed)");
+    line("");
+    line(
+        "Allocations and bytes are per message, averaged over the run's messages; peak is the most \
+         heap live at once during one operation, above what was live before it (the output \
+         buffer included). aws-lc keeps its AES and X25519 contexts in its own C heap, which \
+         this count does not see.",
+    );
+    line("");
+    line("| operation | payload | allocations | bytes allocated | peak live |");
+    line("|---|---:|---:|---:|---:|");
+    for r in heap["rows"].as_array().into_iter().flatten() {
+        line(&format!(
+            "| `{}` | {} | {} | {} | {} |",
+            r["operation"].as_str().unwrap_or("?"),
+            r["payload_bytes"].as_u64().map_or("?".into(), fmt_bytes),
+            r["allocations_per_message"]
+                .as_f64()
+                .map_or("?".into(), |v| format!("{v:.2}")),
+            r["bytes_per_message"]
+                .as_f64()
+                .map_or("?".into(), |v| fmt_bytes(v as u64)),
+            r["peak_live_bytes"].as_u64().map_or("?".into(), fmt_bytes),
+        ));
+    }
+    line("");
+    let st = &heap["state"];
+    line("| state blob | bytes |");
+    line("|---|---:|");
+    for (name, key) in [
+        (
+            "session (responder, after the first message)",
+            "session_blob_bytes",
+        ),
+        (
+            "device (fresh, no one-time prekeys)",
+            "device_blob_bytes_fresh",
+        ),
+        (
+            "device with that one session",
+            "device_blob_bytes_one_session",
+        ),
+    ] {
+        line(&format!(
+            "| {name} | {} |",
+            st[key].as_u64().map_or("?".into(), |v| v.to_string())
+        ));
+    }
+    line("");
+}
+
+/// A byte count, human-readable (B, KiB, MiB).
+fn fmt_bytes(b: u64) -> String {
+    if b >= 1 << 20 {
+        format!("{:.2} MiB", b as f64 / f64::from(1u32 << 20))
+    } else if b >= 1 << 10 {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    } else {
+        format!("{b} B")
+    }
 }
 
 /// A duration in ns, human-readable.
@@ -336,7 +404,7 @@ impl Report {
             line(&format!("- {note}"));
         }
         line("");
-        line("## Targets (issue 7)");
+        line("## Targets (issue 13)");
         line("");
         line("| target | measured | target | status | stretch | status |");
         line("|---|---:|---:|---|---:|---|");
@@ -395,6 +463,9 @@ impl Report {
                 ));
             }
             line("");
+        }
+        if let Some(heap) = &self.heap {
+            heap_markdown(heap, &mut line);
         }
         line("## Primitives (the `limit` group: hazmat calls at protocol lengths)");
         line("");
@@ -487,6 +558,7 @@ impl Report {
             "targets": targets,
             "operations": rows,
             "primitives": primitives,
+            "heap": self.heap,
         })
     }
 }
@@ -525,10 +597,30 @@ mod tests {
     }
 
     #[test]
+    fn heap_section_renders_the_alloc_bench_output() {
+        let mut report = Report::build(&estimates(1000.0), "test", vec![]).unwrap();
+        assert!(!report.markdown().contains("## Heap"));
+        report.heap = Some(json!({
+            "rows": [{"operation": "decrypt_in_place", "payload_bytes": 1048576,
+                      "allocations_per_message": 0.0, "bytes_per_message": 0.0,
+                      "peak_live_bytes": 0}],
+            "state": {"session_blob_bytes": 473, "device_blob_bytes_fresh": 194,
+                      "device_blob_bytes_one_session": 855},
+        }));
+        let md = report.markdown();
+        assert!(
+            md.contains("| `decrypt_in_place` | 1.00 MiB | 0.00 | 0 B | 0 B |"),
+            "{md}"
+        );
+        assert!(md.contains("| device with that one session | 855 |"));
+        assert_eq!(report.json()["heap"]["state"]["session_blob_bytes"], 473);
+    }
+
+    #[test]
     fn report_renders_from_a_complete_run() {
         let report = Report::build(&estimates(1000.0), "test", vec!["note".into()]).unwrap();
         let md = report.markdown();
-        assert!(md.contains("## Targets (issue 7)") && md.contains("`one_way/1024`"));
+        assert!(md.contains("## Targets (issue 13)") && md.contains("`one_way/1024`"));
         let json = report.json();
         assert_eq!(json["mode"], "test");
         assert!(json["operations"].as_array().unwrap().len() >= 20);

@@ -10,7 +10,7 @@
 //! freed block holding half of a key is a hit too.
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::alloc::{GlobalAlloc, Layout, System};
 
 /// Length of one needle window, in bytes (16 random bytes never match by chance).
@@ -49,6 +49,9 @@ pub struct Report {
     pub frees: u64,
     /// Freed blocks that held at least one needle.
     pub blocks_hit: u64,
+    /// The most bytes live at once above the level at [`arm`] (blocks allocated while armed and
+    /// not yet freed, less blocks from before it freed since): the operation's peak heap use.
+    pub peak_live_bytes: u64,
     /// Per tag: freed blocks that held at least one needle of that tag.
     pub blocks_hit_by_tag: [u64; MAX_TAGS],
     /// The first hits, in order.
@@ -109,6 +112,8 @@ static SCRUB: AtomicBool = AtomicBool::new(false);
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static ALLOCATED_BYTES: AtomicU64 = AtomicU64::new(0);
 static FREES: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicI64 = AtomicI64::new(0);
+static PEAK: AtomicI64 = AtomicI64::new(0);
 
 /// Runs `f` with exclusive access to the table. Never allocates.
 fn with_table<T>(f: impl FnOnce(&mut Table) -> T) -> T {
@@ -187,6 +192,8 @@ pub fn arm() {
     ALLOCATIONS.store(0, Ordering::SeqCst);
     ALLOCATED_BYTES.store(0, Ordering::SeqCst);
     FREES.store(0, Ordering::SeqCst);
+    LIVE.store(0, Ordering::SeqCst);
+    PEAK.store(0, Ordering::SeqCst);
     with_table(|t| {
         t.blocks_hit_by_tag = [0; MAX_TAGS];
         t.hit_records = 0;
@@ -203,6 +210,7 @@ pub fn disarm() -> Report {
         allocated_bytes: ALLOCATED_BYTES.load(Ordering::SeqCst),
         frees: FREES.load(Ordering::SeqCst),
         blocks_hit: t.blocks_hit,
+        peak_live_bytes: u64::try_from(PEAK.load(Ordering::SeqCst)).unwrap_or(0),
         blocks_hit_by_tag: t.blocks_hit_by_tag,
         hits: t.hits,
         hit_records: t.hit_records,
@@ -252,6 +260,9 @@ fn count_allocation(size: usize) {
     if ARMED.load(Ordering::Relaxed) {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         ALLOCATED_BYTES.fetch_add(size as u64, Ordering::Relaxed);
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let live = LIVE.fetch_add(size, Ordering::Relaxed).saturating_add(size);
+        PEAK.fetch_max(live, Ordering::Relaxed);
     }
 }
 
@@ -263,6 +274,7 @@ unsafe fn inspect_freed(ptr: *mut u8, size: usize, realloc: bool) {
     let armed = ARMED.load(Ordering::Relaxed);
     if armed {
         FREES.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_sub(i64::try_from(size).unwrap_or(i64::MAX), Ordering::Relaxed);
     }
     if armed || SCRUB.load(Ordering::Relaxed) {
         // SAFETY: the caller guarantees `ptr` is valid for `size` bytes and exclusively ours

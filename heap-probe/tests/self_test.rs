@@ -74,6 +74,16 @@ fn finds_left_secrets_and_only_those() {
     });
     assert_eq!((r.allocations, r.blocks_hit), (1, 0));
 
+    // Peak live bytes: two blocks alive at once, then freed.
+    let r = measure(|| {
+        let a = black_box(vec![1u8; 1000]);
+        let b = black_box(vec![2u8; 3000]);
+        drop(a);
+        drop(b);
+        drop(black_box(vec![3u8; 500]));
+    });
+    assert_eq!(r.peak_live_bytes, 4000);
+
     // Forgotten needles are not found; needles cannot change while armed.
     heap_probe::clear_needles().unwrap();
     let r = measure(|| {

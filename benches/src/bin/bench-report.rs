@@ -2,7 +2,8 @@
 //!
 //! `bench-report <criterion-dir> <out-dir> <mode> [note …]`: reads every benchmark's estimates
 //! under `criterion-dir`, writes `REPORT.md`, `report.json` and `chart.svg` into `out-dir`,
-//! prints the report's tables. `ci/bench.sh` runs it; each note becomes a line of the header.
+//! prints the report's tables; `<out-dir>/alloc.json`, the `alloc` bench's heap figures, becomes
+//! the heap section when present. `ci/bench.sh` runs it; each note becomes a line of the header.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,7 +19,14 @@ fn run() -> Result<(), String> {
     let notes: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
 
     let estimates = estimates::read(&criterion_dir)?;
-    let report = Report::build(&estimates, &mode, notes)?;
+    let mut report = Report::build(&estimates, &mode, notes)?;
+    // The `alloc` bench writes its figures beside the report before this runs (ci/bench.sh).
+    let heap_path = out_dir.join("alloc.json");
+    if let Ok(text) = std::fs::read_to_string(&heap_path) {
+        let heap =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", heap_path.display()))?;
+        report.heap = Some(heap);
+    }
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let write = |name: &str, contents: &str| {
         let path = out_dir.join(name);
