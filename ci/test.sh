@@ -5,7 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step's heading also gives the time the previous one took, so CI's log shows where its
+# minutes go.
+SECONDS=0
+last=0
+step() {
+  if [ "$last" -gt 0 ] || [ "$SECONDS" -gt 0 ]; then
+    printf '   (%d s)\n' "$((SECONDS - last))"
+  fi
+  last=$SECONDS
+  printf '\n== %s\n' "$*"
+}
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
