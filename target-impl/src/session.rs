@@ -2,9 +2,10 @@
 //! section 4), keyed by PQXDH.
 //!
 //! Differences from the specification, each documented in docs/PROTOCOL.md:
-//! - every message carries a fresh random value `r`; header and body key and nonce are
-//!   `HKDF-Expand(key, label ‖ r, 44)`, so no (key, nonce) pair repeats even from a state
-//!   restored from an old copy;
+//! - every message carries a fresh random value `r`, whose first 12 bytes are the AES-256-GCM
+//!   nonce of its header (under the header key's AEAD key, set up once per header key) and of
+//!   its body (under the message key itself), so no (key, nonce) pair repeats, but with the
+//!   birthday bound of PROTOCOL.md 13.1, even from a state restored from an old copy;
 //! - the sending half of a DH ratchet step is deferred to the next `encrypt`, so decryption
 //!   needs no randomness;
 //! - every candidate header key is tried, always in the same order (trial decryption hides
@@ -42,7 +43,6 @@ pub(crate) const CLEAR_LEN: usize = 2 + RANDOM_LEN + 1;
 const MIN_HEADER_CT_LEN: usize = HEADER_BASE_LEN + TAG_LEN;
 const MAX_HEADER_CT_LEN: usize = HEADER_BASE_LEN + MAX_HEADER_EXT_LEN + TAG_LEN;
 const MAX_AAD_LEN: usize = AD_LEN + CLEAR_LEN + MAX_HEADER_CT_LEN;
-const AEAD_OKM_LEN: usize = suite::AEAD_KEY_LEN + suite::AEAD_NONCE_LEN;
 
 /// Shortest possible ratchet message.
 pub const MIN_MESSAGE_LEN: usize = CLEAR_LEN + MIN_HEADER_CT_LEN + 64 + TAG_LEN;
@@ -115,31 +115,6 @@ impl fmt::Debug for Message {
             .field("new_session", &self.new_session)
             .finish()
     }
-}
-
-/// An AES-256-GCM key and nonce derived for one header or body.
-struct AeadKey {
-    key: Zeroizing<[u8; suite::AEAD_KEY_LEN]>,
-    nonce: [u8; suite::AEAD_NONCE_LEN],
-}
-
-/// `HKDF-Expand(key, label ‖ r, 44)` split into key (32) and nonce (12); `expand` is the
-/// HKDF-Expand of a header key (schedule precomputed) or of a message key.
-fn derive_aead(
-    expand: impl FnOnce(&[&[u8]], &mut [u8]) -> Result<(), suite::CryptoError>,
-    label: &[u8],
-    r: &[u8; RANDOM_LEN],
-) -> Result<AeadKey, Error> {
-    let mut okm = Zeroizing::new([0u8; AEAD_OKM_LEN]);
-    expand(&[label, r], okm.as_mut_slice())?;
-    let (key, nonce) = okm.split_at(suite::AEAD_KEY_LEN);
-    let mut out = AeadKey {
-        key: Zeroizing::new([0u8; suite::AEAD_KEY_LEN]),
-        nonce: [0u8; suite::AEAD_NONCE_LEN],
-    };
-    out.key.copy_from_slice(key);
-    out.nonce.copy_from_slice(nonce);
-    Ok(out)
 }
 
 /// `KDF_RK`: `HKDF(salt = rk, ikm = dh, info = "root")` → (root key, chain key, next header key).
@@ -423,15 +398,14 @@ impl Ratchet {
         let (ct, tag) = header_ct.split_at(plain_len);
         let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Malformed)?;
         let aad = Aad::new(ad, clear)?;
+        let nonce = suite::Nonce::from_message_random(r);
         let (candidates, count) = self.candidates();
         let mut found: Option<(Candidate, Header)> = None;
         for (candidate, key) in candidates.iter().take(count).flatten() {
-            let aead = derive_aead(|i, o| key.expand(i, o), labels::HEADER, r)?;
             let mut buf = [0u8; MAX_HEADER_CT_LEN];
             let plain = buf.get_mut(..plain_len).ok_or(Error::Malformed)?;
             plain.copy_from_slice(ct);
-            let opened =
-                suite::aes256gcm_open_in_place(&aead.key, &aead.nonce, aad.as_slice(), plain, tag);
+            let opened = key.aead().open_in_place(&nonce, aad.as_slice(), plain, tag);
             if opened.is_ok() && found.is_none() {
                 found = decode_header(plain).map(|h| (*candidate, h));
             }
@@ -691,8 +665,10 @@ impl Session {
     /// ratchet step is due, then `r` (16 bytes).
     ///
     /// The caller must persist the session state before releasing the returned bytes: a state
-    /// restored from before this call would reuse this message key (with a fresh `r`, so no
-    /// (key, nonce) repeats, but the peer would see two messages with one counter).
+    /// restored from before this call would use this message key and header key again. With a
+    /// fresh `r` no (key, nonce) pair repeats (but with the birthday bound of PROTOCOL.md 13.1),
+    /// though the peer sees two messages with one counter; with a replayed RNG (a seeded RNG
+    /// restored with the state) `r` would repeat too, and AES-GCM would fail under that nonce.
     pub fn encrypt<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         message: &Outgoing<'_>,
@@ -736,16 +712,11 @@ impl Session {
         out.extend_from_slice(&r);
         out.push(MIN_HEADER_CT_LEN as u8);
 
-        let header_key = derive_aead(|i, o| hk.expand(i, o), labels::HEADER, &r)?;
+        let nonce = suite::Nonce::from_message_random(&r);
         out.extend_from_slice(&encode_header(ratchet_key, pn, n));
         let (sealed, header) = out.split_at_mut(start + CLEAR_LEN);
         let aad = Aad::new(&self.ad, sealed.get(start..).unwrap_or_default())?;
-        let tag = suite::aes256gcm_seal_in_place(
-            &header_key.key,
-            &header_key.nonce,
-            aad.as_slice(),
-            header,
-        )?;
+        let tag = hk.aead().seal_in_place(&nonce, aad.as_slice(), header)?;
         out.extend_from_slice(&tag);
 
         let body_start = out.len();
@@ -758,15 +729,11 @@ impl Session {
         out.extend_from_slice(&meta.to_bytes());
         out.extend_from_slice(message.payload);
         out.resize(body_start + body_len, 0);
-        let body_key = derive_aead(
-            |i, o| suite::hkdf_expand_parts(mk.expose(), i, o),
-            labels::BODY,
-            &r,
-        )?;
+        // The message key is the body's AES-256-GCM key (PROTOCOL.md 7.3).
+        let body_key = suite::AeadKey::new(mk.expose())?;
         let (sealed, body) = out.split_at_mut(body_start);
         let aad = Aad::new(&self.ad, sealed.get(start..).unwrap_or_default())?;
-        let tag =
-            suite::aes256gcm_seal_in_place(&body_key.key, &body_key.nonce, aad.as_slice(), body)?;
+        let tag = body_key.seal_in_place(&nonce, aad.as_slice(), body)?;
         out.extend_from_slice(&tag);
 
         let ratchet = &mut self.ratchet;
@@ -892,16 +859,14 @@ impl Session {
         }
         let (plan, mk) = self.ratchet.plan(candidate, &header, now)?;
 
-        let body_key = derive_aead(
-            |i, o| suite::hkdf_expand_parts(mk.expose(), i, o),
-            labels::BODY,
-            &frame.r,
-        )?;
+        // The message key is the body's AES-256-GCM key (PROTOCOL.md 7.3).
+        let body_key = suite::AeadKey::new(mk.expose())?;
+        let nonce = suite::Nonce::from_message_random(&frame.r);
         let aad = Aad::new(&self.ad, head)?;
         let split = body_ct.len().checked_sub(TAG_LEN).ok_or(Error::Malformed)?;
         let (body, tag) = body_ct.split_at_mut(split);
         let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| Error::Malformed)?;
-        suite::aes256gcm_open_in_place(&body_key.key, &body_key.nonce, aad.as_slice(), body, tag)?;
+        body_key.open_in_place(&nonce, aad.as_slice(), body, tag)?;
         let Some(meta) = BodyMeta::parse(body) else {
             zeroize::Zeroize::zeroize(body);
             return Err(Error::Malformed);
