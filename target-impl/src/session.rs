@@ -270,7 +270,7 @@ enum Plan {
         old_skipped: Vec<(u32, Secret32)>,
         dhr: [u8; 32],
         rk: Secret32,
-        // Boxed: a header key carries its HMAC schedule, and the plan is built per message.
+        // Boxed so the moves of the plan move a pointer, not the header key's secret bytes.
         nhkr: Box<HeaderKey>,
         skipped: Vec<(u32, Secret32)>,
         ckr: Secret32,
