@@ -735,6 +735,24 @@ pub fn operations() -> Vec<Operation> {
             )
         });
     }
+    for p in [1024, BIG_PAYLOAD] {
+        ops.push(Operation {
+            ours: Some(Sum::one(id::ours("one_way_in_place", Some(p)))),
+            peer: Some(Sum::one(id::peer("olm_one_way", Some(p)))),
+            limit: Some(send(p).plus(&receive(p, STEADY_CANDIDATES), 1)),
+            messages: 1,
+            payload: p as u64,
+            ..op(
+                format!("one_way_in_place/{p}"),
+                format!("in-place {} enc+dec", size_name(p)),
+                format!(
+                    "one-way {} on the in-place path: payload written into the outgoing buffer (the application's part, untimed), encrypt_in_place + decrypt_in_place",
+                    size_name(p)
+                ),
+                Section::Messages,
+            )
+        });
+    }
     for p in PAYLOAD_SIZES {
         ops.push(Operation {
             ours: Some(Sum::one(id::ours("ping_pong", Some(p)))),
