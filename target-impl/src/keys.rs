@@ -1,10 +1,11 @@
 //! Secret key material: zeroized on drop, redacted in `Debug`, compared in constant time.
 
 use core::fmt;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::suite;
+use crate::{labels, suite};
 
 /// 32 secret bytes: a chain, root, header or message key, or a private key.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -40,17 +41,22 @@ impl fmt::Debug for Secret32 {
     }
 }
 
-/// A header key with its HKDF key schedule precomputed (it is expanded once per message).
+/// A header key `hk` with its AES-256-GCM key `HEK(hk) = Expand(hk, L_HEADER_KEY, 32)` set up
+/// once, when the header key is made (docs/PROTOCOL.md 7.3): sealing or opening a header makes
+/// no key derivation and no key setup. The set-up key is shared by clones (it never changes),
+/// and its schedule lives in aws-lc's memory, which aws-lc cleanses when the last clone drops.
 #[derive(Clone)]
 pub(crate) struct HeaderKey {
     secret: Secret32,
-    expand: suite::ExpandKey,
+    aead: Arc<suite::AeadKey>,
 }
 
 impl HeaderKey {
     pub(crate) fn new(secret: Secret32) -> Result<Self, suite::CryptoError> {
-        let expand = suite::ExpandKey::new(secret.expose())?;
-        Ok(Self { secret, expand })
+        let mut hek = zeroize::Zeroizing::new([0u8; suite::AEAD_KEY_LEN]);
+        suite::hkdf_expand(secret.expose(), labels::HEADER_KEY, hek.as_mut_slice())?;
+        let aead = Arc::new(suite::AeadKey::new(&hek)?);
+        Ok(Self { secret, aead })
     }
 
     pub(crate) fn expose(&self) -> &[u8; 32] {
@@ -61,12 +67,9 @@ impl HeaderKey {
         self.secret.ct_eq(&other.secret)
     }
 
-    pub(crate) fn expand(
-        &self,
-        info_parts: &[&[u8]],
-        okm: &mut [u8],
-    ) -> Result<(), suite::CryptoError> {
-        self.expand.expand(info_parts, okm)
+    /// The header AEAD key `HEK(hk)`, set up.
+    pub(crate) fn aead(&self) -> &suite::AeadKey {
+        &self.aead
     }
 }
 

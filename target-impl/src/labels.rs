@@ -15,12 +15,10 @@ pub(crate) const PQXDH_TRANSCRIPT: &[u8] = b"ti-v1 pqxdh transcript\0";
 pub(crate) const PQXDH_KDF: &[u8] = b"ti-v1 pqxdh kdf\0";
 /// HKDF info of the root-key step `KDF_RK`.
 pub(crate) const ROOT: &[u8] = b"ti-v1 root\0";
-/// HKDF info prefix of a header's key and nonce (followed by the message's random value).
-/// Per-message labels are short so that `label ‖ r` (≤ 22 bytes) keeps each HKDF-Expand block
-/// within one SHA-256 compression; the keys they expand are already version-bound.
-pub(crate) const HEADER: &[u8] = b"hdr\0";
-/// HKDF info prefix of a body's key and nonce (followed by the message's random value).
-pub(crate) const BODY: &[u8] = b"body\0";
+/// HKDF info of a header key's AES-256-GCM key `HEK(hk) = Expand(hk, L_HEADER_KEY, 32)`,
+/// derived once per header key (no label is used per message: a message key is its body's
+/// AES-256-GCM key, and both nonces are `r[0:12]`).
+pub(crate) const HEADER_KEY: &[u8] = b"ti-v1 header key\0";
 /// HMAC input for a message key from a chain key.
 pub(crate) const CHAIN_MESSAGE: &[u8] = &[0x01];
 /// HMAC input for the next chain key.
@@ -39,8 +37,7 @@ pub(crate) const ALL: &[&[u8]] = &[
     PQXDH_TRANSCRIPT,
     PQXDH_KDF,
     ROOT,
-    HEADER,
-    BODY,
+    HEADER_KEY,
 ];
 
 #[cfg(test)]

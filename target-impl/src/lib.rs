@@ -59,8 +59,8 @@ pub use identity::{PUBLIC_IDENTITY_LEN, PublicIdentity};
 pub use pqxdh::{INITIAL_PREFIX_LEN_WITHOUT_OPK, INITIAL_TYPE};
 pub use prekeys::{BUNDLE_LEN_WITHOUT_OPK, BUNDLE_TYPE, KemKind, PrekeyBundle, VerifiedBundle};
 pub use session::{
-    MAX_CHAIN_MESSAGES, MAX_HEADER_EXT_LEN, MIN_MESSAGE_LEN, Message, Outgoing, RANDOM_LEN,
-    RATCHET_TYPE, Received, Session,
+    MAX_CHAIN_MESSAGES, MAX_HEADER_EXT_LEN, MIN_MESSAGE_LEN, Message, Outgoing, OutgoingBuffer,
+    RANDOM_LEN, RATCHET_TYPE, Received, Sealed, Session, Unsealed,
 };
 pub use skipped::{MAX_SKIP, MAX_SKIPPED_AGE_SECS, MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS};
 

@@ -2,9 +2,10 @@
 //! section 4), keyed by PQXDH.
 //!
 //! Differences from the specification, each documented in docs/PROTOCOL.md:
-//! - every message carries a fresh random value `r`; header and body key and nonce are
-//!   `HKDF-Expand(key, label ‖ r, 44)`, so no (key, nonce) pair repeats even from a state
-//!   restored from an old copy;
+//! - every message carries a fresh random value `r`, whose first 12 bytes are the AES-256-GCM
+//!   nonce of its header (under the header key's AEAD key, set up once per header key) and of
+//!   its body (under the message key itself), so no (key, nonce) pair repeats, but with the
+//!   birthday bound of PROTOCOL.md 13.1, even from a state restored from an old copy;
 //! - the sending half of a DH ratchet step is deferred to the next `encrypt`, so decryption
 //!   needs no randomness;
 //! - every candidate header key is tried, always in the same order (trial decryption hides
@@ -42,7 +43,6 @@ pub(crate) const CLEAR_LEN: usize = 2 + RANDOM_LEN + 1;
 const MIN_HEADER_CT_LEN: usize = HEADER_BASE_LEN + TAG_LEN;
 const MAX_HEADER_CT_LEN: usize = HEADER_BASE_LEN + MAX_HEADER_EXT_LEN + TAG_LEN;
 const MAX_AAD_LEN: usize = AD_LEN + CLEAR_LEN + MAX_HEADER_CT_LEN;
-const AEAD_OKM_LEN: usize = suite::AEAD_KEY_LEN + suite::AEAD_NONCE_LEN;
 
 /// Shortest possible ratchet message.
 pub const MIN_MESSAGE_LEN: usize = CLEAR_LEN + MIN_HEADER_CT_LEN + 64 + TAG_LEN;
@@ -56,6 +56,64 @@ pub struct Outgoing<'a> {
     pub ttl: u32,
     /// The payload, at most [`MAX_PAYLOAD_LEN`] bytes.
     pub payload: &'a [u8],
+}
+
+/// A message being written in place ([`Session::outgoing_buffer`]): the caller writes the
+/// payload into [`OutgoingBuffer::payload_mut`], then [`Session::encrypt_in_place`] seals it
+/// where it is. Until then it holds plaintext: it is wiped on drop and never printed.
+pub struct OutgoingBuffer {
+    buf: Zeroizing<Vec<u8>>,
+    /// Bytes reserved at the front for the initial prefix.
+    prefix_len: usize,
+    payload_len: usize,
+}
+
+impl OutgoingBuffer {
+    /// Where the payload goes: exactly the length asked for.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let start = self.prefix_len + CLEAR_LEN + MIN_HEADER_CT_LEN + BODY_PREAMBLE_LEN;
+        self.buf
+            .get_mut(start..start + self.payload_len)
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for OutgoingBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutgoingBuffer")
+            .field("payload_len", &self.payload_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A sealed message: the wire bytes, in the buffer the payload was written into.
+#[derive(Debug)]
+pub struct Sealed {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl Sealed {
+    /// The wire message.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+
+    /// The wire message as an owned buffer (no copy unless the buffer had room for an initial
+    /// prefix the session no longer sends).
+    pub fn into_vec(mut self) -> Vec<u8> {
+        self.buf.drain(..self.start.min(self.buf.len()));
+        self.buf
+    }
+}
+
+/// [`Session::encrypt_in_place`] refused: why, and the buffer with its payload intact.
+#[derive(Debug)]
+pub struct Unsealed {
+    /// Why the message was not sealed.
+    pub error: Error,
+    /// The buffer as the caller left it.
+    pub buffer: OutgoingBuffer,
 }
 
 /// A message decrypted in place: the payload borrows the caller's buffer.
@@ -115,31 +173,6 @@ impl fmt::Debug for Message {
             .field("new_session", &self.new_session)
             .finish()
     }
-}
-
-/// An AES-256-GCM key and nonce derived for one header or body.
-struct AeadKey {
-    key: Zeroizing<[u8; suite::AEAD_KEY_LEN]>,
-    nonce: [u8; suite::AEAD_NONCE_LEN],
-}
-
-/// `HKDF-Expand(key, label ‖ r, 44)` split into key (32) and nonce (12); `expand` is the
-/// HKDF-Expand of a header key (schedule precomputed) or of a message key.
-fn derive_aead(
-    expand: impl FnOnce(&[&[u8]], &mut [u8]) -> Result<(), suite::CryptoError>,
-    label: &[u8],
-    r: &[u8; RANDOM_LEN],
-) -> Result<AeadKey, Error> {
-    let mut okm = Zeroizing::new([0u8; AEAD_OKM_LEN]);
-    expand(&[label, r], okm.as_mut_slice())?;
-    let (key, nonce) = okm.split_at(suite::AEAD_KEY_LEN);
-    let mut out = AeadKey {
-        key: Zeroizing::new([0u8; suite::AEAD_KEY_LEN]),
-        nonce: [0u8; suite::AEAD_NONCE_LEN],
-    };
-    out.key.copy_from_slice(key);
-    out.nonce.copy_from_slice(nonce);
-    Ok(out)
 }
 
 /// `KDF_RK`: `HKDF(salt = rk, ikm = dh, info = "root")` → (root key, chain key, next header key).
@@ -295,7 +328,7 @@ enum Plan {
         old_skipped: Vec<(u32, Secret32)>,
         dhr: [u8; 32],
         rk: Secret32,
-        // Boxed: a header key carries its HMAC schedule, and the plan is built per message.
+        // Boxed so the moves of the plan move a pointer, not the header key's secret bytes.
         nhkr: Box<HeaderKey>,
         skipped: Vec<(u32, Secret32)>,
         ckr: Secret32,
@@ -423,15 +456,14 @@ impl Ratchet {
         let (ct, tag) = header_ct.split_at(plain_len);
         let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Malformed)?;
         let aad = Aad::new(ad, clear)?;
+        let nonce = suite::Nonce::from_message_random(r);
         let (candidates, count) = self.candidates();
         let mut found: Option<(Candidate, Header)> = None;
         for (candidate, key) in candidates.iter().take(count).flatten() {
-            let aead = derive_aead(|i, o| key.expand(i, o), labels::HEADER, r)?;
             let mut buf = [0u8; MAX_HEADER_CT_LEN];
             let plain = buf.get_mut(..plain_len).ok_or(Error::Malformed)?;
             plain.copy_from_slice(ct);
-            let opened =
-                suite::aes256gcm_open_in_place(&aead.key, &aead.nonce, aad.as_slice(), plain, tag);
+            let opened = key.aead().open_in_place(&nonce, aad.as_slice(), plain, tag);
             if opened.is_ok() && found.is_none() {
                 found = decode_header(plain).map(|h| (*candidate, h));
             }
@@ -691,18 +723,79 @@ impl Session {
     /// ratchet step is due, then `r` (16 bytes).
     ///
     /// The caller must persist the session state before releasing the returned bytes: a state
-    /// restored from before this call would reuse this message key (with a fresh `r`, so no
-    /// (key, nonce) repeats, but the peer would see two messages with one counter).
+    /// restored from before this call would use this message key and header key again. With a
+    /// fresh `r` no (key, nonce) pair repeats (but with the birthday bound of PROTOCOL.md 13.1),
+    /// though the peer sees two messages with one counter; with a replayed RNG (a seeded RNG
+    /// restored with the state) `r` would repeat too, and AES-GCM would fail under that nonce.
     pub fn encrypt<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         message: &Outgoing<'_>,
         now: u64,
         rng: &mut R,
     ) -> Result<Vec<u8>, Error> {
-        if message.payload.len() > MAX_PAYLOAD_LEN {
+        let mut buf = self.outgoing_buffer(message.payload.len())?;
+        buf.payload_mut().copy_from_slice(message.payload);
+        self.encrypt_in_place(buf, message.content_type, message.ttl, now, rng)
+            .map(Sealed::into_vec)
+            .map_err(|unsealed| unsealed.error)
+    }
+
+    /// A buffer for a message of `payload_len` bytes, laid out as the wire message this session
+    /// would send (initial prefix, clear part, header, body preamble, payload, padding, tags), so
+    /// that the caller writes the payload where it will be encrypted: with
+    /// [`Session::encrypt_in_place`], a message costs one allocation (this one) and one AES-GCM
+    /// pass over the payload, no copy. Refuses a payload over [`MAX_PAYLOAD_LEN`] (`Malformed`).
+    pub fn outgoing_buffer(&self, payload_len: usize) -> Result<OutgoingBuffer, Error> {
+        if payload_len > MAX_PAYLOAD_LEN {
             return Err(Error::Malformed);
         }
-        let payload_len = u32::try_from(message.payload.len()).map_err(|_| Error::Malformed)?;
+        let prefix_len = self.initial_prefix.as_ref().map_or(0, |p| p.len());
+        let body_len = padded_len(BODY_PREAMBLE_LEN + payload_len);
+        let len = prefix_len + CLEAR_LEN + MIN_HEADER_CT_LEN + body_len + TAG_LEN;
+        Ok(OutgoingBuffer {
+            buf: Zeroizing::new(vec![0; len]),
+            prefix_len,
+            payload_len,
+        })
+    }
+
+    /// Encrypts the message written into `buf` (from [`Session::outgoing_buffer`]) where it is.
+    /// On an error the session is unchanged and the buffer, payload intact, comes back in
+    /// [`Unsealed`]. A buffer laid out for a longer initial prefix than this session sends (one
+    /// made before the session's first reply arrived) is used as it is: the message starts later
+    /// in it; one made for another session whose prefix is longer is refused (`Malformed`).
+    pub fn encrypt_in_place<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        mut buf: OutgoingBuffer,
+        content_type: u8,
+        ttl: u32,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<Sealed, Unsealed> {
+        match self.seal(&mut buf, content_type, ttl, now, rng) {
+            Ok(start) => Ok(Sealed {
+                buf: core::mem::take(&mut *buf.buf),
+                start,
+            }),
+            Err(error) => Err(Unsealed { error, buffer: buf }),
+        }
+    }
+
+    /// Seals `buf` in place; returns where the wire message starts in it.
+    fn seal<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        buf: &mut OutgoingBuffer,
+        content_type: u8,
+        ttl: u32,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<usize, Error> {
+        let payload_len = u32::try_from(buf.payload_len).map_err(|_| Error::Malformed)?;
+        let prefix: &[u8] = self.initial_prefix.as_deref().unwrap_or_default();
+        let offset = buf
+            .prefix_len
+            .checked_sub(prefix.len())
+            .ok_or(Error::Malformed)?;
         let ratchet = &self.ratchet;
         let step = if ratchet.send_step_pending {
             Some(ratchet.stage_send_step(rng)?)
@@ -725,49 +818,60 @@ impl Session {
         rng.fill_bytes(&mut r);
         let (mk, ck_next) = kdf_ck(ck)?;
 
-        let body_len = padded_len(BODY_PREAMBLE_LEN + message.payload.len());
-        let prefix: &[u8] = self.initial_prefix.as_deref().unwrap_or_default();
-        let mut out =
-            Vec::with_capacity(prefix.len() + CLEAR_LEN + MIN_HEADER_CT_LEN + body_len + TAG_LEN);
-        out.extend_from_slice(prefix);
-        let start = out.len();
-        out.push(VERSION);
-        out.push(RATCHET_TYPE);
-        out.extend_from_slice(&r);
-        out.push(MIN_HEADER_CT_LEN as u8);
-
-        let header_key = derive_aead(|i, o| hk.expand(i, o), labels::HEADER, &r)?;
-        out.extend_from_slice(&encode_header(ratchet_key, pn, n));
-        let (sealed, header) = out.split_at_mut(start + CLEAR_LEN);
-        let aad = Aad::new(&self.ad, sealed.get(start..).unwrap_or_default())?;
-        let tag = suite::aes256gcm_seal_in_place(
-            &header_key.key,
-            &header_key.nonce,
+        // [prefix][clear | header ‖ tag][preamble ‖ payload ‖ padding ‖ tag], from `offset`.
+        let out = buf.buf.get_mut(offset..).ok_or(Error::Malformed)?;
+        let (head, rest) = out
+            .split_at_mut_checked(prefix.len())
+            .ok_or(Error::Malformed)?;
+        head.copy_from_slice(prefix);
+        let (sealed, rest) = rest
+            .split_at_mut_checked(CLEAR_LEN + MIN_HEADER_CT_LEN)
+            .ok_or(Error::Malformed)?;
+        let (clear, header) = sealed
+            .split_at_mut_checked(CLEAR_LEN)
+            .ok_or(Error::Malformed)?;
+        let (version, clear_rest) = clear.split_at_mut_checked(2).ok_or(Error::Malformed)?;
+        version.copy_from_slice(&[VERSION, RATCHET_TYPE]);
+        let (r_field, hlen) = clear_rest
+            .split_at_mut_checked(RANDOM_LEN)
+            .ok_or(Error::Malformed)?;
+        r_field.copy_from_slice(&r);
+        hlen.fill(MIN_HEADER_CT_LEN as u8);
+        let (header_plain, header_tag) = header
+            .split_at_mut_checked(HEADER_BASE_LEN)
+            .ok_or(Error::Malformed)?;
+        header_plain.copy_from_slice(&encode_header(ratchet_key, pn, n));
+        let nonce = suite::Nonce::from_message_random(&r);
+        let aad = Aad::new(&self.ad, clear)?;
+        header_tag.copy_from_slice(&hk.aead().seal_in_place(
+            &nonce,
             aad.as_slice(),
-            header,
-        )?;
-        out.extend_from_slice(&tag);
+            header_plain,
+        )?);
 
-        let body_start = out.len();
+        let body_len = rest.len().checked_sub(TAG_LEN).ok_or(Error::Malformed)?;
+        let (body, body_tag) = rest
+            .split_at_mut_checked(body_len)
+            .ok_or(Error::Malformed)?;
         let meta = BodyMeta {
-            content_type: message.content_type,
+            content_type,
             sent_at: now,
-            ttl: message.ttl,
+            ttl,
             payload_len,
         };
-        out.extend_from_slice(&meta.to_bytes());
-        out.extend_from_slice(message.payload);
-        out.resize(body_start + body_len, 0);
-        let body_key = derive_aead(
-            |i, o| suite::hkdf_expand_parts(mk.expose(), i, o),
-            labels::BODY,
-            &r,
-        )?;
-        let (sealed, body) = out.split_at_mut(body_start);
-        let aad = Aad::new(&self.ad, sealed.get(start..).unwrap_or_default())?;
-        let tag =
-            suite::aes256gcm_seal_in_place(&body_key.key, &body_key.nonce, aad.as_slice(), body)?;
-        out.extend_from_slice(&tag);
+        let (preamble, padded) = body
+            .split_at_mut_checked(BODY_PREAMBLE_LEN)
+            .ok_or(Error::Malformed)?;
+        preamble.copy_from_slice(&meta.to_bytes());
+        // The padding is zero whatever the caller wrote past its payload.
+        padded
+            .get_mut(buf.payload_len..)
+            .ok_or(Error::Malformed)?
+            .fill(0);
+        // The message key is the body's AES-256-GCM key (PROTOCOL.md 7.3).
+        let body_key = suite::AeadKey::new(mk.expose())?;
+        let aad = Aad::new(&self.ad, sealed)?;
+        body_tag.copy_from_slice(&body_key.seal_in_place(&nonce, aad.as_slice(), body)?);
 
         let ratchet = &mut self.ratchet;
         if let Some(step) = step {
@@ -779,7 +883,7 @@ impl Session {
         }
         ratchet.cks = Some(ck_next);
         ratchet.ns = n + 1;
-        Ok(out)
+        Ok(offset)
     }
 
     /// Decrypts a message in place; the payload borrows `message`. Accepts a ratchet message,
@@ -892,16 +996,14 @@ impl Session {
         }
         let (plan, mk) = self.ratchet.plan(candidate, &header, now)?;
 
-        let body_key = derive_aead(
-            |i, o| suite::hkdf_expand_parts(mk.expose(), i, o),
-            labels::BODY,
-            &frame.r,
-        )?;
+        // The message key is the body's AES-256-GCM key (PROTOCOL.md 7.3).
+        let body_key = suite::AeadKey::new(mk.expose())?;
+        let nonce = suite::Nonce::from_message_random(&frame.r);
         let aad = Aad::new(&self.ad, head)?;
         let split = body_ct.len().checked_sub(TAG_LEN).ok_or(Error::Malformed)?;
         let (body, tag) = body_ct.split_at_mut(split);
         let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| Error::Malformed)?;
-        suite::aes256gcm_open_in_place(&body_key.key, &body_key.nonce, aad.as_slice(), body, tag)?;
+        body_key.open_in_place(&nonce, aad.as_slice(), body, tag)?;
         let Some(meta) = BodyMeta::parse(body) else {
             zeroize::Zeroize::zeroize(body);
             return Err(Error::Malformed);

@@ -64,20 +64,71 @@ pub type Encapsulated = (
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 type HkdfSha256 = hkdf::Hkdf<sha2::Sha256>;
 
-fn aead_key(key: &[u8; AEAD_KEY_LEN]) -> Result<aead::LessSafeKey, CryptoError> {
-    let unbound = aead::UnboundKey::new(&aead::AES_256_GCM, key).map_err(|_| CryptoError)?;
-    Ok(aead::LessSafeKey::new(unbound))
+/// An AES-256-GCM key set up once (aws-lc-rs: key schedule and GHASH key), for any number of
+/// seals and opens under it: a header key's `HEK(hk)` for every message of its chain, or a
+/// message key for its one body (docs/PROTOCOL.md 7.3). Its only nonce is a [`Nonce`], which
+/// only a message's random value makes. aws-lc frees (and cleanses) the key schedule on drop;
+/// the Rust value holds only a pointer to it.
+pub struct AeadKey(aead::LessSafeKey);
+
+impl AeadKey {
+    /// Sets up the key (one AES-256 key expansion and GHASH key; no other primitive call).
+    pub fn new(key: &[u8; AEAD_KEY_LEN]) -> Result<Self, CryptoError> {
+        let unbound = aead::UnboundKey::new(&aead::AES_256_GCM, key).map_err(|_| CryptoError)?;
+        Ok(Self(aead::LessSafeKey::new(unbound)))
+    }
+
+    /// AES-256-GCM: encrypts `in_out` in place and returns the tag.
+    pub fn seal_in_place(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<[u8; AEAD_TAG_LEN], CryptoError> {
+        seal_with(&self.0, nonce.0, aad, in_out)
+    }
+
+    /// AES-256-GCM: checks `tag` and decrypts `in_out` in place. On failure `in_out` is zeroed,
+    /// so no unauthenticated plaintext is ever left in the caller's buffer.
+    pub fn open_in_place(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &[u8; AEAD_TAG_LEN],
+    ) -> Result<(), CryptoError> {
+        open_with(&self.0, nonce.0, aad, in_out, tag)
+    }
 }
 
-/// AES-256-GCM: encrypts `in_out` in place and returns the tag.
-pub fn aes256gcm_seal_in_place(
-    key: &[u8; AEAD_KEY_LEN],
-    nonce: &[u8; AEAD_NONCE_LEN],
+impl core::fmt::Debug for AeadKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("AeadKey(..)")
+    }
+}
+
+/// An AES-256-GCM nonce: the first 12 bytes of a message's random value `r`
+/// (docs/PROTOCOL.md 7.3). [`Nonce::from_message_random`] is its only constructor and
+/// [`AeadKey`] takes no other nonce, so no counter, derivation or state can reach a message's
+/// AEAD; the same nonce serves the header and the body (under different keys).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Nonce([u8; AEAD_NONCE_LEN]);
+
+impl Nonce {
+    /// `r[0:12]` of a message's 16-byte random value.
+    pub fn from_message_random(r: &[u8; crate::session::RANDOM_LEN]) -> Self {
+        let [a, b, c, d, e, f, g, h, i, j, k, l, ..] = *r;
+        Self([a, b, c, d, e, f, g, h, i, j, k, l])
+    }
+}
+
+fn seal_with(
+    key: &aead::LessSafeKey,
+    nonce: [u8; AEAD_NONCE_LEN],
     aad: &[u8],
     in_out: &mut [u8],
 ) -> Result<[u8; AEAD_TAG_LEN], CryptoError> {
-    let key = aead_key(key)?;
-    let nonce = aead::Nonce::assume_unique_for_key(*nonce);
+    let nonce = aead::Nonce::assume_unique_for_key(nonce);
     let tag = key
         .seal_in_place_separate_tag(nonce, aead::Aad::from(aad), in_out)
         .map_err(|_| CryptoError)?;
@@ -86,8 +137,44 @@ pub fn aes256gcm_seal_in_place(
     Ok(out)
 }
 
-/// AES-256-GCM: checks `tag` and decrypts `in_out` in place. On failure `in_out` is zeroed, so
-/// no unauthenticated plaintext is ever left in the caller's buffer.
+fn open_with(
+    key: &aead::LessSafeKey,
+    nonce: [u8; AEAD_NONCE_LEN],
+    aad: &[u8],
+    in_out: &mut [u8],
+    tag: &[u8; AEAD_TAG_LEN],
+) -> Result<(), CryptoError> {
+    let nonce = aead::Nonce::assume_unique_for_key(nonce);
+    let result = key
+        .open_in_place_separate_tag(nonce, aead::Aad::from(aad), tag.as_slice(), in_out)
+        .map(|_| ())
+        .map_err(|_| CryptoError);
+    if result.is_err() {
+        zeroize::Zeroize::zeroize(in_out);
+    }
+    result
+}
+
+// One-shot AES-256-GCM with a caller-chosen nonce: for conformance vectors (Wycheproof) and the
+// differential fuzzer only, so compiled only with `hazmat`. The protocol never calls these: its
+// every AEAD goes through an [`AeadKey`] and a [`Nonce`] made from `r`.
+
+/// AES-256-GCM with a caller-chosen nonce: key setup, then encrypts `in_out` in place and
+/// returns the tag.
+#[cfg(feature = "hazmat")]
+pub fn aes256gcm_seal_in_place(
+    key: &[u8; AEAD_KEY_LEN],
+    nonce: &[u8; AEAD_NONCE_LEN],
+    aad: &[u8],
+    in_out: &mut [u8],
+) -> Result<[u8; AEAD_TAG_LEN], CryptoError> {
+    seal_with(&AeadKey::new(key)?.0, *nonce, aad, in_out)
+}
+
+/// AES-256-GCM with a caller-chosen nonce: key setup, then checks `tag` and decrypts `in_out`
+/// in place. On failure `in_out` is zeroed, so no unauthenticated plaintext is ever left in the
+/// caller's buffer.
+#[cfg(feature = "hazmat")]
 pub fn aes256gcm_open_in_place(
     key: &[u8; AEAD_KEY_LEN],
     nonce: &[u8; AEAD_NONCE_LEN],
@@ -95,19 +182,17 @@ pub fn aes256gcm_open_in_place(
     in_out: &mut [u8],
     tag: &[u8; AEAD_TAG_LEN],
 ) -> Result<(), CryptoError> {
-    let result = aead_key(key).and_then(|key| {
-        let nonce = aead::Nonce::assume_unique_for_key(*nonce);
-        key.open_in_place_separate_tag(nonce, aead::Aad::from(aad), tag.as_slice(), in_out)
-            .map(|_| ())
-            .map_err(|_| CryptoError)
-    });
-    if result.is_err() {
-        zeroize::Zeroize::zeroize(in_out);
+    match AeadKey::new(key) {
+        Ok(key) => open_with(&key.0, *nonce, aad, in_out, tag),
+        Err(e) => {
+            zeroize::Zeroize::zeroize(in_out);
+            Err(e)
+        }
     }
-    result
 }
 
-/// AES-256-GCM seal returning `ciphertext ‖ tag`.
+/// AES-256-GCM seal returning `ciphertext ‖ tag`, with a caller-chosen nonce.
+#[cfg(feature = "hazmat")]
 pub fn aes256gcm_seal(
     key: &[u8; AEAD_KEY_LEN],
     nonce: &[u8; AEAD_NONCE_LEN],
@@ -121,7 +206,9 @@ pub fn aes256gcm_seal(
     Ok(out)
 }
 
-/// AES-256-GCM open of `ciphertext ‖ tag`; the plaintext is returned only if the tag verifies.
+/// AES-256-GCM open of `ciphertext ‖ tag` with a caller-chosen nonce; the plaintext is
+/// returned only if the tag verifies.
+#[cfg(feature = "hazmat")]
 pub fn aes256gcm_open(
     key: &[u8; AEAD_KEY_LEN],
     nonce: &[u8; AEAD_NONCE_LEN],
@@ -190,24 +277,6 @@ pub(crate) fn hkdf_expand_parts(
     let hkdf = HkdfSha256::from_prk(prk).map_err(|_| CryptoError)?;
     hkdf.expand_multi_info(info_parts, okm)
         .map_err(|_| CryptoError)
-}
-
-/// An HKDF-SHA-256 PRK with its HMAC key schedule computed once, for a key that is expanded
-/// many times (a header key: once per message of its chain). Zeroized on drop (sha2 and hmac
-/// are built with their `zeroize` features).
-#[derive(Clone)]
-pub(crate) struct ExpandKey(HkdfSha256);
-
-impl ExpandKey {
-    pub(crate) fn new(prk: &[u8]) -> Result<Self, CryptoError> {
-        HkdfSha256::from_prk(prk).map(Self).map_err(|_| CryptoError)
-    }
-
-    pub(crate) fn expand(&self, info_parts: &[&[u8]], okm: &mut [u8]) -> Result<(), CryptoError> {
-        self.0
-            .expand_multi_info(info_parts, okm)
-            .map_err(|_| CryptoError)
-    }
 }
 
 /// HMAC-SHA-256.
@@ -324,4 +393,44 @@ pub fn mlkem768_validate_private_key(
     let key = libcrux_ml_kem::mlkem768::MlKem768PrivateKey::from(private);
     let ct = libcrux_ml_kem::mlkem768::MlKem768Ciphertext::from(ciphertext);
     libcrux_ml_kem::mlkem768::validate_private_key(&key, &ct)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_is_the_first_twelve_bytes_of_r() {
+        let r: [u8; 16] = core::array::from_fn(|i| i as u8);
+        let nonce = Nonce::from_message_random(&r);
+        assert_eq!(nonce.0, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    }
+
+    #[test]
+    fn a_set_up_key_seals_as_the_one_shot_function_does() {
+        let key = [7u8; AEAD_KEY_LEN];
+        let r = [9u8; 16];
+        let aad = [1u8; 19];
+        let mut a = [3u8; 41];
+        let mut b = a;
+        let prepared = AeadKey::new(&key).unwrap();
+        let tag = prepared
+            .seal_in_place(&Nonce::from_message_random(&r), &aad, &mut a)
+            .unwrap();
+        let key_once = aead::UnboundKey::new(&aead::AES_256_GCM, &key).unwrap();
+        let tag_once = seal_with(&aead::LessSafeKey::new(key_once), [9u8; 12], &aad, &mut b);
+        assert_eq!((a, tag), (b, tag_once.unwrap()));
+        prepared
+            .open_in_place(&Nonce::from_message_random(&r), &aad, &mut a, &tag)
+            .unwrap();
+        assert_eq!(a, [3u8; 41]);
+        let mut bad = tag;
+        bad[0] ^= 1;
+        assert!(
+            prepared
+                .open_in_place(&Nonce::from_message_random(&r), &aad, &mut b, &bad)
+                .is_err()
+        );
+        assert_eq!(b, [0u8; 41], "a failed open leaves no plaintext");
+    }
 }

@@ -10,24 +10,23 @@ mod common;
 use common::*;
 use target_impl::{Device, Error, MAX_CHAIN_MESSAGES, PeerId, Session, hazmat};
 
-const L_HEADER: &[u8] = b"hdr\0";
-const L_BODY: &[u8] = b"body\0";
+const L_HEADER_KEY: &[u8] = b"ti-v1 header key\0";
 
 const LOW_ORDER: [u8; 32] = [
     0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
     0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
 ];
 
-fn seal(key32: &[u8], label: &[u8], r: &[u8; 16], aad: &[u8], plain: &[u8]) -> Vec<u8> {
-    let mut okm = [0u8; 44];
-    hazmat::hkdf_expand(key32, &[label, r].concat(), &mut okm).unwrap();
-    hazmat::aes256gcm_seal(
-        okm[..32].try_into().unwrap(),
-        okm[32..].try_into().unwrap(),
-        aad,
-        plain,
-    )
-    .unwrap()
+/// The header AEAD key of a header key: `HEK(hk) = Expand(hk, L_HEADER_KEY, 32)` (7.3).
+fn hek(hk: &[u8]) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    hazmat::hkdf_expand(hk, L_HEADER_KEY, &mut key).unwrap();
+    key
+}
+
+/// AES-256-GCM under `key` with the message's nonce `r[0:12]` (7.3).
+fn seal(key: &[u8; 32], r: &[u8; 16], aad: &[u8], plain: &[u8]) -> Vec<u8> {
+    hazmat::aes256gcm_seal(key, r[..12].try_into().unwrap(), aad, plain).unwrap()
 }
 
 fn header(dh: &[u8; 32], pn: u32, n: u32) -> Vec<u8> {
@@ -54,8 +53,8 @@ fn message(ad: &[u8], hk: &[u8], mk: &[u8], header: &[u8], body: &[u8]) -> Vec<u
     let mut clear = vec![1u8, 3];
     clear.extend_from_slice(&r);
     clear.push((header.len() + 16) as u8);
-    let h = seal(hk, L_HEADER, &r, &[ad, &clear].concat(), header);
-    let b = seal(mk, L_BODY, &r, &[ad, &clear, &h].concat(), body);
+    let h = seal(&hek(hk), &r, &[ad, &clear].concat(), header);
+    let b = seal(mk.try_into().unwrap(), &r, &[ad, &clear, &h].concat(), body);
     [clear, h, b].concat()
 }
 

@@ -21,8 +21,7 @@ use target_impl::{Device, Error, VerifiedBundle, hazmat, padded_len};
 const L_TRANSCRIPT: &[u8] = b"ti-v1 pqxdh transcript\0";
 const L_PQXDH_KDF: &[u8] = b"ti-v1 pqxdh kdf\0";
 const L_ROOT: &[u8] = b"ti-v1 root\0";
-const L_HEADER: &[u8] = b"hdr\0";
-const L_BODY: &[u8] = b"body\0";
+const L_HEADER_KEY: &[u8] = b"ti-v1 header key\0";
 const L_SIG_IDENTITY: &[u8] = b"ti-v1 sig identity-dh\0";
 
 /// An order-8 point of Curve25519 (every DH with it is all-zero).
@@ -76,15 +75,10 @@ fn expand(prk: &[u8], info: &[&[u8]], len: usize) -> Vec<u8> {
     out
 }
 
-fn seal(key32: &[u8], label: &[u8], r: &[u8; 16], aad: &[u8], plain: &[u8]) -> Vec<u8> {
-    let okm = expand(key32, &[label, r], 44);
-    hazmat::aes256gcm_seal(
-        okm[..32].try_into().unwrap(),
-        okm[32..].try_into().unwrap(),
-        aad,
-        plain,
-    )
-    .unwrap()
+/// AES-256-GCM under `key` with the message's nonce `r[0:12]` (7.3).
+fn seal(key: &[u8], r: &[u8; 16], aad: &[u8], plain: &[u8]) -> Vec<u8> {
+    let key: &[u8; 32] = key.try_into().unwrap();
+    hazmat::aes256gcm_seal(key, r[..12].try_into().unwrap(), aad, plain).unwrap()
 }
 
 /// KDF_RK (7.2): new root key, chain key, next header key.
@@ -120,8 +114,11 @@ fn ratchet_message(
     let mut clear = vec![1u8, 3];
     clear.extend_from_slice(r);
     clear.push((header_plain.len() + 16) as u8);
-    let h = seal(hk, L_HEADER, r, &[ad, &clear].concat(), header_plain);
-    let b = seal(mk, L_BODY, r, &[ad, &clear, &h].concat(), body_plain);
+    // The header key's AEAD key HEK(hk) = Expand(hk, L_HEADER_KEY, 32); the message key is
+    // the body key (7.3).
+    let hek = expand(hk, &[L_HEADER_KEY], 32);
+    let h = seal(&hek, r, &[ad, &clear].concat(), header_plain);
+    let b = seal(mk, r, &[ad, &clear, &h].concat(), body_plain);
     [clear, h, b].concat()
 }
 

@@ -28,10 +28,8 @@ pub const L_TRANSCRIPT: &[u8] = b"ti-v1 pqxdh transcript\0";
 pub const L_PQXDH_KDF: &[u8] = b"ti-v1 pqxdh kdf\0";
 /// `ti-v1 root\0`.
 pub const L_ROOT: &[u8] = b"ti-v1 root\0";
-/// `hdr\0`.
-pub const L_HEADER: &[u8] = b"hdr\0";
-/// `body\0`.
-pub const L_BODY: &[u8] = b"body\0";
+/// `ti-v1 header key\0`.
+pub const L_HEADER_KEY: &[u8] = b"ti-v1 header key\0";
 
 /// `KDF_RK(rk, dh)` → (root key, chain key, next header key).
 pub fn kdf_rk(rk: &[u8; 32], dh: &[u8; 32]) -> Result<([u8; 32], [u8; 32], [u8; 32])> {
@@ -53,16 +51,19 @@ pub fn kdf_ck(ck: &[u8; 32]) -> Result<([u8; 32], [u8; 32])> {
     ))
 }
 
-/// `derive_aead(key, label, r)` → (AEAD key, nonce).
-pub fn derive_aead(key: &[u8; 32], label: &[u8], r: &[u8]) -> Result<([u8; 32], [u8; 12])> {
-    let mut info = label.to_vec();
-    info.extend_from_slice(r);
-    let mut okm = [0u8; 44];
-    hazmat::hkdf_expand(key, &info, &mut okm)?;
-    Ok((
-        array(slice(&okm, 0..32, "key")?, "key")?,
-        array(slice(&okm, 32..44, "nonce")?, "nonce")?,
-    ))
+/// `HEK(hk) = Expand(hk, L_HEADER_KEY, 32)`: a header key's AES-256-GCM key (PROTOCOL.md 7.3).
+pub fn header_aead_key(hk: &[u8; 32]) -> Result<[u8; 32]> {
+    let mut key = [0u8; 32];
+    hazmat::hkdf_expand(hk, L_HEADER_KEY, &mut key)?;
+    Ok(key)
+}
+
+/// `nonce(r) = r[0:12]`: the nonce of a message's header and of its body (PROTOCOL.md 7.3).
+pub fn nonce(r: &[u8]) -> Result<[u8; 12]> {
+    if r.len() != 16 {
+        fail!("r is {} bytes", r.len());
+    }
+    array(slice(r, 0..12, "nonce")?, "nonce")
 }
 
 /// `padded_len` of PROTOCOL.md 8.2: buckets, then Padmé.
@@ -507,12 +508,12 @@ pub fn encrypt(
     header.extend_from_slice(&pn.to_be_bytes());
     header.extend_from_slice(&n.to_be_bytes());
     header.push(0);
-    let (hkey, hnonce) = derive_aead(&hk, L_HEADER, r)?;
+    let (hkey, hnonce) = (header_aead_key(&hk)?, nonce(r)?);
     let mut header_aad = s.ad.clone();
     header_aad.extend_from_slice(&clear);
     let sealed_header = hazmat::aes256gcm_seal(&hkey, &hnonce, &header_aad, &header)?;
     let body = body_plaintext(content_type, now, ttl, payload);
-    let (bkey, bnonce) = derive_aead(&mk, L_BODY, r)?;
+    let (bkey, bnonce) = (mk, hnonce);
     let mut body_aad = header_aad.clone();
     body_aad.extend_from_slice(&sealed_header);
     let sealed_body = hazmat::aes256gcm_seal(&bkey, &bnonce, &body_aad, &body)?;
@@ -594,7 +595,7 @@ pub fn decrypt(s: &SessionBlob, message: &[u8]) -> Result<DecryptSteps> {
     header_aad.extend_from_slice(clear);
     let mut found = None;
     for (name, index, key) in candidates {
-        let (hkey, hnonce) = derive_aead(&key, L_HEADER, r)?;
+        let (hkey, hnonce) = (header_aead_key(&key)?, nonce(r)?);
         if let Ok(plain) = hazmat::aes256gcm_open(&hkey, &hnonce, &header_aad, sealed_header) {
             let e = usize::from(*plain.get(40).unwrap_or(&0xff));
             if e <= 64 && plain.len() == 41 + e {
@@ -658,7 +659,7 @@ pub fn decrypt(s: &SessionBlob, message: &[u8]) -> Result<DecryptSteps> {
         }
         _ => stored(&key, n)?,
     };
-    let (bkey, bnonce) = derive_aead(&mk, L_BODY, r)?;
+    let (bkey, bnonce) = (mk, nonce(r)?);
     let mut body_aad = s.ad.clone();
     body_aad.extend_from_slice(head);
     let body = hazmat::aes256gcm_open(&bkey, &bnonce, &body_aad, sealed_body)

@@ -293,17 +293,17 @@ pub struct EncryptSteps {
     pub header_plaintext: String,
     /// Header AAD `AD ‖ clear` (179 bytes).
     pub header_aad: String,
-    /// Header AEAD key `Expand(hk, L_HEADER ‖ r, 44)[0:32]`.
+    /// Header AEAD key `HEK(hk) = Expand(hk, L_HEADER_KEY, 32)` (PROTOCOL.md 7.3).
     pub header_aead_key: String,
-    /// Header nonce `…[32:44]`.
+    /// Header nonce `r[0:12]`.
     pub header_nonce: String,
     /// Body plaintext, padded (PROTOCOL.md 8).
     pub body_plaintext: String,
     /// Body AAD `AD ‖ clear ‖ sealed header`.
     pub body_aad: String,
-    /// Body AEAD key `Expand(mk, L_BODY ‖ r, 44)[0:32]`.
+    /// Body AEAD key: the message key itself.
     pub body_aead_key: String,
-    /// Body nonce.
+    /// Body nonce `r[0:12]` (the header's nonce).
     pub body_nonce: String,
 }
 

@@ -156,6 +156,37 @@ fn messages(g: &mut Group<'_>) {
             })
         });
     }
+    // The in-place path: the application writes its payload into the outgoing buffer (untimed,
+    // as the payload's own production is in `one_way`), then seal and open where it lies.
+    for size in [1024, model::BIG_PAYLOAD] {
+        let data = payload(size);
+        let mut pair = Pair::new();
+        g.bench_function(local(&id::ours("one_way_in_place", Some(size))), |b| {
+            b.iter_custom(|iters| {
+                batched(
+                    &mut pair,
+                    iters,
+                    batch_for(size),
+                    Pair::before_batch,
+                    |p| {
+                        let mut buf = p.alice.outgoing_buffer(size).expect("buffer");
+                        buf.payload_mut().copy_from_slice(&data);
+                        buf
+                    },
+                    |p, buf| {
+                        let mut wire = p
+                            .alice
+                            .encrypt_in_place(buf, 1, 0, NOW, &mut p.rng)
+                            .expect("encrypt")
+                            .into_vec();
+                        let got = p.bob.decrypt_in_place(&mut wire, NOW).expect("decrypt");
+                        black_box(got.payload.len());
+                        wire
+                    },
+                )
+            })
+        });
+    }
     for size in model::PAYLOAD_SIZES {
         let data = payload(size);
         let mut pair = Pair::new();

@@ -25,7 +25,7 @@ use rand_core::SeedableRng;
 use target_impl::{Device, Error, Outgoing, PeerId, VerifiedBundle, hazmat};
 use vectors::blob::{DeviceBlob, SessionBlob};
 use vectors::check::{bundle_output, check_step, derive_intermediates};
-use vectors::derive::{self, L_BODY, L_HEADER, L_SIG_IDENTITY, L_SIG_KEM, L_SIG_SPK};
+use vectors::derive::{self, L_SIG_IDENTITY, L_SIG_KEM, L_SIG_SPK};
 use vectors::model::{Decrypted, EncryptSteps, Input, Output, Step, Vector, VectorFile};
 use vectors::rng::RecordingRng;
 use vectors::{hex, unhex};
@@ -524,13 +524,14 @@ fn seal_message(
     let mut clear = vec![1u8, 3];
     clear.extend_from_slice(r);
     clear.push((header.len() + 16) as u8);
-    let (hkey, hnonce) = derive::derive_aead(hk, L_HEADER, r).unwrap();
+    // PROTOCOL.md 7.3: the header under HEK(hk), the body under mk itself, both nonces r[0:12].
+    let hkey = derive::header_aead_key(hk).unwrap();
+    let nonce = derive::nonce(r).unwrap();
     let mut aad = ad.to_vec();
     aad.extend_from_slice(&clear);
-    let sealed_header = hazmat::aes256gcm_seal(&hkey, &hnonce, &aad, header).unwrap();
-    let (bkey, bnonce) = derive::derive_aead(mk, L_BODY, r).unwrap();
+    let sealed_header = hazmat::aes256gcm_seal(&hkey, &nonce, &aad, header).unwrap();
     aad.extend_from_slice(&sealed_header);
-    let sealed_body = hazmat::aes256gcm_seal(&bkey, &bnonce, &aad, body).unwrap();
+    let sealed_body = hazmat::aes256gcm_seal(mk, &nonce, &aad, body).unwrap();
     let mut out = clear;
     out.extend_from_slice(&sealed_header);
     out.extend_from_slice(&sealed_body);
