@@ -6,8 +6,9 @@ pub use crate::suite::{
     AEAD_KEY_LEN, AEAD_NONCE_LEN, AEAD_TAG_LEN, CryptoError, ED25519_KEY_LEN, ED25519_SIG_LEN,
     Encapsulated, HASH_LEN, HKDF_MAX_OUTPUT, MLKEM_CIPHERTEXT_LEN, MLKEM_ENCAPS_SEED_LEN,
     MLKEM_PRIVATE_KEY_LEN, MLKEM_PUBLIC_KEY_LEN, MLKEM_SEED_LEN, MLKEM_SHARED_SECRET_LEN,
-    X25519_LEN, aes256gcm_open, aes256gcm_open_in_place, aes256gcm_seal, aes256gcm_seal_in_place,
-    ed25519_public_key, ed25519_sign, ed25519_verify, hkdf_expand, hkdf_extract, hmac_sha256,
-    mlkem768_decapsulate, mlkem768_encapsulate, mlkem768_generate, mlkem768_validate_private_key,
-    mlkem768_validate_public_key, sha256, x25519, x25519_public_key,
+    X25519_LEN, X25519PrivateKey, aes256gcm_open, aes256gcm_open_in_place, aes256gcm_seal,
+    aes256gcm_seal_in_place, ed25519_public_key, ed25519_sign, ed25519_verify, hkdf_expand,
+    hkdf_extract, hmac_sha256, mlkem768_decapsulate, mlkem768_encapsulate, mlkem768_generate,
+    mlkem768_validate_private_key, mlkem768_validate_public_key, sha256, x25519, x25519_agree,
+    x25519_public_key,
 };
