@@ -464,11 +464,13 @@ impl Device {
         match message.get(1) {
             Some(&INITIAL_TYPE) => {
                 let (prefix, prefix_len) = InitialPrefix::decode(message)?;
+                // The prefix is hashed once here: the session lookup, PQXDH and the session's
+                // own prefix check all use this digest.
                 let setup_id = suite::sha256(&[message.get(..prefix_len).unwrap_or_default()]);
                 match self.sessions.get_mut(peer) {
-                    Some(session) if session.setup_id() == &setup_id => {
-                        session.decrypt(message, now).map(Delivery::Message)
-                    }
+                    Some(session) if session.setup_id() == &setup_id => session
+                        .decrypt_own_prefixed(message, prefix_len, now)
+                        .map(Delivery::Message),
                     _ => {
                         let staged =
                             self.stage(peer, &prefix, message, prefix_len, setup_id, now)?;
@@ -584,6 +586,7 @@ impl Device {
             },
             prefix,
             message.get(..prefix_len).unwrap_or_default(),
+            setup_id,
         )?;
         let mut session = Session::responder(keys, signed_prekey.pair.clone())?;
         let first = message.get(prefix_len..).unwrap_or_default();

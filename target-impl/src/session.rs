@@ -790,7 +790,7 @@ impl Session {
         message: &'b mut [u8],
         now: u64,
     ) -> Result<Received<'b>, Error> {
-        let (meta, payload) = self.open(message, now)?;
+        let (meta, payload) = self.open(message, None, now)?;
         let message: &'b [u8] = message;
         Ok(Received {
             content_type: meta.content_type,
@@ -804,8 +804,29 @@ impl Session {
     /// Decrypts a message into an owned payload: one copy of the input, decrypted in place,
     /// then the payload moved to the front.
     pub fn decrypt(&mut self, message: &[u8], now: u64) -> Result<Message, Error> {
+        self.decrypt_owned(message, None, now)
+    }
+
+    /// [`Session::decrypt`] of an initial message whose prefix (`prefix_len` bytes) the caller
+    /// has decoded and whose hash it has found equal to [`Session::setup_id`]: the prefix is
+    /// not decoded or hashed again.
+    pub(crate) fn decrypt_own_prefixed(
+        &mut self,
+        message: &[u8],
+        prefix_len: usize,
+        now: u64,
+    ) -> Result<Message, Error> {
+        self.decrypt_owned(message, Some(prefix_len), now)
+    }
+
+    fn decrypt_owned(
+        &mut self,
+        message: &[u8],
+        known_prefix: Option<usize>,
+        now: u64,
+    ) -> Result<Message, Error> {
         let mut buf = Zeroizing::new(message.to_vec());
-        let (meta, payload) = self.open(&mut buf, now)?;
+        let (meta, payload) = self.open(&mut buf, known_prefix, now)?;
         let len = payload.len();
         buf.copy_within(payload, 0);
         buf.truncate(len);
@@ -821,12 +842,18 @@ impl Session {
 
     /// Authenticates and decrypts `message` in place and commits; returns the body metadata
     /// and where the payload lies in `message`.
+    /// `known_prefix`: the length of a prefix whose hash the caller has already compared with
+    /// [`Session::setup_id`] (the device's path); otherwise the prefix, if any, is checked here.
     fn open(
         &mut self,
         message: &mut [u8],
+        known_prefix: Option<usize>,
         now: u64,
     ) -> Result<(BodyMeta, core::ops::Range<usize>), Error> {
-        let offset = self.own_prefix_len(message)?;
+        let offset = match known_prefix {
+            Some(len) => self.frame_after_prefix(message, len)?,
+            None => self.own_prefix_len(message)?,
+        };
         let (meta, range) = self.authenticate(message, offset, now)?;
         if meta.is_expired(now) {
             let body = message.get_mut(range).unwrap_or_default();
@@ -929,6 +956,16 @@ impl Session {
         if suite::sha256(&[message.get(..len).unwrap_or_default()]) != self.setup_id {
             return Err(Error::Unauthentic);
         }
+        Ok(len)
+    }
+
+    /// [`Session::own_prefix_len`] for a prefix of `len` bytes already decoded and matched with
+    /// the setup id by the caller: the same checks in the same order, without the hash.
+    fn frame_after_prefix(&self, message: &[u8], len: usize) -> Result<usize, Error> {
+        if self.initiator {
+            return Err(Error::Malformed);
+        }
+        Frame::parse(message.get(len..).unwrap_or_default(), self.version)?;
         Ok(len)
     }
 
