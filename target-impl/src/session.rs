@@ -1035,6 +1035,15 @@ impl Session {
     }
 
     pub(crate) fn read(r: &mut Reader<'_>) -> Decoded<Self> {
+        let (mut session, dhs_private) = Self::read_pending(r)?;
+        session.restore_ratchet_key(dhs_private.as_ref())?;
+        Ok(session)
+    }
+
+    /// [`Session::read`] without its one costly step, the parse of the sending ratchet key (an
+    /// X25519 scalar multiplication), returned as bytes: the device checks every cheap field of
+    /// its blob first. The session is not usable until [`Session::restore_ratchet_key`].
+    pub(crate) fn read_pending(r: &mut Reader<'_>) -> Decoded<(Self, Option<Secret32>)> {
         let secret = |r: &mut Reader<'_>| r.array().map(Secret32::new);
         let opt_secret = |r: &mut Reader<'_>| -> Decoded<Option<Secret32>> {
             Ok(r.option_array()?.map(Secret32::new))
@@ -1054,18 +1063,17 @@ impl Session {
             let len = usize::from(r.u16()?);
             let prefix = r.bytes(len)?;
             let (_, parsed_len) = InitialPrefix::decode(prefix).map_err(|_| DecodeError)?;
-            if parsed_len != len || suite::sha256(&[prefix]) != setup_id {
+            if parsed_len != len {
                 return Err(DecodeError);
             }
-            Some(prefix.to_vec())
+            Some(prefix)
         } else {
             None
         };
         let pq_reserve = secret(r)?;
-        let dhs = match opt_secret(r)? {
-            Some(private) => Some(X25519Pair::from_private(private).map_err(|_| DecodeError)?),
-            None => None,
-        };
+        // Parsed by `PendingSession::finish`, after every other check.
+        let dhs_private = opt_secret(r)?;
+        let dhs = dhs_private.is_some();
         let dhr = r.option_array()?;
         let rk = secret(r)?;
         let cks = opt_secret(r)?;
@@ -1106,9 +1114,9 @@ impl Session {
         let sending_ok = if send_step_pending {
             dhr.is_some()
         } else if cks.is_some() {
-            hks.is_some() && dhs.is_some()
+            hks.is_some() && dhs
         } else {
-            hks.is_none() && dhr.is_none() && dhs.is_some() && ns == 0 && pn == 0
+            hks.is_none() && dhr.is_none() && dhs && ns == 0 && pn == 0
         };
         let receiving_ok = ckr.is_some() == hkr.is_some()
             && match &ckr {
@@ -1126,19 +1134,22 @@ impl Session {
         let counters_ok =
             ns <= MAX_CHAIN_MESSAGES && nr <= MAX_CHAIN_MESSAGES && pn <= MAX_CHAIN_MESSAGES;
         // Only the initiator repeats a prefix; only it may lack a ratchet key (before its first send).
-        let role_ok = initiator || (initial_prefix.is_none() && dhs.is_some());
+        let role_ok = initiator || (initial_prefix.is_none() && dhs);
         if !sending_ok || !receiving_ok || !chains_ok || !counters_ok || !role_ok {
             return Err(DecodeError);
         }
-        Ok(Self {
+        if initial_prefix.is_some_and(|prefix| suite::sha256(&[prefix]) != setup_id) {
+            return Err(DecodeError);
+        }
+        let session = Self {
             version,
             initiator,
             ad,
             setup_id,
-            initial_prefix,
+            initial_prefix: initial_prefix.map(<[u8]>::to_vec),
             pq_reserve,
             ratchet: Ratchet {
-                dhs,
+                dhs: None,
                 dhr,
                 rk,
                 cks,
@@ -1153,6 +1164,15 @@ impl Session {
                 send_step_pending,
                 skipped,
             },
-        })
+        };
+        Ok((session, dhs_private))
+    }
+
+    /// Parses the sending ratchet key that [`Session::read_pending`] left out.
+    pub(crate) fn restore_ratchet_key(&mut self, private: Option<&Secret32>) -> Decoded<()> {
+        self.ratchet.dhs = private
+            .map(|private| X25519Pair::from_private(private.clone()).map_err(|_| DecodeError))
+            .transpose()?;
+        Ok(())
     }
 }
