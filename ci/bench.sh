@@ -27,7 +27,7 @@ esac
 if [ "$mode" = test ]; then
   # Criterion runs each benchmark once when started by `cargo test` (the equivalent of
   # `cargo bench -- --test`); the test profile reuses the build of the workspace's tests.
-  exec cargo test --workspace --all-features --bench throughput --bench alloc
+  exec cargo test --workspace --all-features --benches
 fi
 
 out=bench-report

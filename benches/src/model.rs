@@ -173,9 +173,10 @@ pub enum Primitive {
     Hmac,
     /// `sha256` over this many bytes.
     Sha256(usize),
-    /// `x25519_public_key` of a fresh private key: key generation.
+    /// `X25519PrivateKey::new` of a fresh private key: key generation (the parse computes the
+    /// public key; the protocol keeps every key pair parsed).
     Keygen,
-    /// `x25519`.
+    /// `x25519_agree` with a parsed private key.
     Dh,
     /// `ed25519_public_key`.
     EdPublic,

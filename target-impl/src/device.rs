@@ -464,11 +464,13 @@ impl Device {
         match message.get(1) {
             Some(&INITIAL_TYPE) => {
                 let (prefix, prefix_len) = InitialPrefix::decode(message)?;
+                // The prefix is hashed once here: the session lookup, PQXDH and the session's
+                // own prefix check all use this digest.
                 let setup_id = suite::sha256(&[message.get(..prefix_len).unwrap_or_default()]);
                 match self.sessions.get_mut(peer) {
-                    Some(session) if session.setup_id() == &setup_id => {
-                        session.decrypt(message, now).map(Delivery::Message)
-                    }
+                    Some(session) if session.setup_id() == &setup_id => session
+                        .decrypt_own_prefixed(message, prefix_len, now)
+                        .map(Delivery::Message),
                     _ => {
                         let staged =
                             self.stage(peer, &prefix, message, prefix_len, setup_id, now)?;
@@ -584,6 +586,7 @@ impl Device {
             },
             prefix,
             message.get(..prefix_len).unwrap_or_default(),
+            setup_id,
         )?;
         let mut session = Session::responder(keys, signed_prekey.pair.clone())?;
         let first = message.get(prefix_len..).unwrap_or_default();
@@ -731,16 +734,17 @@ impl Device {
         Ok(device)
     }
 
+    /// Two passes: first every field that needs no cryptography (counts, orders, ids, lengths,
+    /// flags, the replay cache, the known identities' and sessions' structure), so that a
+    /// corrupt blob is refused cheaply; then the key parses, signatures, signature checks and
+    /// ML-KEM seed expansions, the one that can fail (the known identities' signatures) first.
     fn read(r: &mut Reader<'_>) -> Decoded<Self> {
         if r.u8()? != crate::STATE_VERSION || r.u8()? != crate::DEVICE_STATE_TYPE {
             return Err(DecodeError);
         }
         let secret = |r: &mut Reader<'_>| r.array().map(Secret32::new);
-        let pair = |r: &mut Reader<'_>| {
-            X25519Pair::from_private(Secret32::new(r.array()?)).map_err(|_| DecodeError)
-        };
         let signing_seed = secret(r)?;
-        let identity = Identity::from_secrets(signing_seed, pair(r)?);
+        let identity_dh = secret(r)?;
         let next_prekey_id = r.u32()?;
         // Ids strictly increase within each list and stay below `next_prekey_id`, so every list
         // has one canonical order.
@@ -757,60 +761,43 @@ impl Device {
         if count == 0 || count > MAX_ROTATED_PREKEYS {
             return Err(DecodeError);
         }
-        let mut signed_prekeys = Vec::with_capacity(count);
+        let mut signed_raw = Vec::with_capacity(count);
         for _ in 0..count {
             let id = check_id(r.u32()?, &mut last_id)?;
-            signed_prekeys.push(Box::new(SignedPrekey::new(&identity, id, pair(r)?)));
+            signed_raw.push((id, secret(r)?));
         }
         let count = r.count_u16(MAX_ONE_TIME_PREKEYS)?;
-        let mut one_time_prekeys = BTreeMap::new();
+        let mut one_time_raw = Vec::with_capacity(count);
         last_id = 0;
         for _ in 0..count {
             let id = check_id(r.u32()?, &mut last_id)?;
-            one_time_prekeys.insert(
-                id,
-                OneTimePrekey {
-                    id,
-                    pair: Box::new(pair(r)?),
-                },
-            );
+            one_time_raw.push((id, secret(r)?));
         }
         let count = usize::from(r.u8()?);
         if count == 0 || count > MAX_ROTATED_PREKEYS {
             return Err(DecodeError);
         }
-        let mut last_resort_kem = Vec::with_capacity(count);
+        let mut last_resort_raw = Vec::with_capacity(count);
         last_id = 0;
         for _ in 0..count {
             let id = check_id(r.u32()?, &mut last_id)?;
-            let seed = KemSeed::new(r.array()?);
-            last_resort_kem.push(KemPrekey::new(
-                &identity,
-                id,
-                KemKind::LastResort,
-                seed,
-                None,
-            ));
+            last_resort_raw.push((id, KemSeed::new(r.array()?)));
         }
         let count = r.count_u16(MAX_ONE_TIME_KEM_PREKEYS)?;
-        let mut one_time_kem = BTreeMap::new();
+        let mut one_time_kem_raw = Vec::with_capacity(count);
         last_id = 0;
         for _ in 0..count {
             let id = check_id(r.u32()?, &mut last_id)?;
-            let seed = KemSeed::new(r.array()?);
-            one_time_kem.insert(
-                id,
-                KemPrekey::new(&identity, id, KemKind::OneTime, seed, None),
-            );
+            one_time_kem_raw.push((id, KemSeed::new(r.array()?)));
         }
         // Ids are unique across all four lists (one counter allocates them).
         let mut ids = std::collections::BTreeSet::new();
-        let all_ids = signed_prekeys
+        let all_ids = signed_raw
             .iter()
-            .map(|k| k.id)
-            .chain(one_time_prekeys.keys().copied())
-            .chain(last_resort_kem.iter().map(|k| k.id))
-            .chain(one_time_kem.keys().copied());
+            .map(|(id, _)| *id)
+            .chain(one_time_raw.iter().map(|(id, _)| *id))
+            .chain(last_resort_raw.iter().map(|(id, _)| *id))
+            .chain(one_time_kem_raw.iter().map(|(id, _)| *id));
         for id in all_ids {
             if !ids.insert(id) {
                 return Err(DecodeError);
@@ -830,10 +817,12 @@ impl Device {
                 kem_prekey_id: r.u32()?,
                 sent_at: r.u64()?,
             };
-            if !signed_prekeys
+            if !signed_raw
                 .iter()
-                .any(|k| k.id == entry.signed_prekey_id)
-                || !last_resort_kem.iter().any(|k| k.id == entry.kem_prekey_id)
+                .any(|(id, _)| *id == entry.signed_prekey_id)
+                || !last_resort_raw
+                    .iter()
+                    .any(|(id, _)| *id == entry.kem_prekey_id)
             {
                 return Err(DecodeError);
             }
@@ -856,12 +845,14 @@ impl Device {
             {
                 return Err(DecodeError);
             }
-            let identity = PublicIdentity::read(r)?;
-            identity.verify().map_err(|_| DecodeError)?;
-            identities.insert(peer, identity);
+            // Its signature is checked in the second pass.
+            identities.insert(peer, PublicIdentity::read(r)?);
         }
         let count = r.count_u16(MAX_SESSIONS)?;
+        // The sessions lack their sending ratchet keys until the second pass (in the order of
+        // `sessions`).
         let mut sessions: BTreeMap<PeerId, Session> = BTreeMap::new();
+        let mut ratchet_keys: Vec<Option<Secret32>> = Vec::with_capacity(count);
         for _ in 0..count {
             let len = usize::from(r.u8()?);
             let peer = PeerId::new(r.bytes(len)?).map_err(|_| DecodeError)?;
@@ -872,7 +863,7 @@ impl Device {
             {
                 return Err(DecodeError);
             }
-            let session = Session::read(r)?;
+            let (session, ratchet_key) = Session::read_pending(r)?;
             // Every session is with the identity known for its peer.
             if identities
                 .get(&peer)
@@ -881,6 +872,46 @@ impl Device {
                 return Err(DecodeError);
             }
             sessions.insert(peer, session);
+            ratchet_keys.push(ratchet_key);
+        }
+        // The blob must end here: checked before any cryptography too.
+        if r.remaining() != 0 {
+            return Err(DecodeError);
+        }
+
+        // Second pass: the cryptography, the check that can fail first.
+        for identity in identities.values() {
+            identity.verify().map_err(|_| DecodeError)?;
+        }
+        // The raw lists are read by reference (a secret moved out of a heap buffer would leave
+        // its bytes there); they are wiped when dropped.
+        let pair =
+            |private: &Secret32| X25519Pair::from_private(private.clone()).map_err(|_| DecodeError);
+        let identity = Identity::from_secrets(signing_seed, pair(&identity_dh)?);
+        let mut signed_prekeys = Vec::with_capacity(signed_raw.len());
+        for (id, private) in &signed_raw {
+            signed_prekeys.push(Box::new(SignedPrekey::new(&identity, *id, pair(private)?)));
+        }
+        let mut one_time_prekeys = BTreeMap::new();
+        for (id, private) in &one_time_raw {
+            let pair = Box::new(pair(private)?);
+            one_time_prekeys.insert(*id, OneTimePrekey { id: *id, pair });
+        }
+        let last_resort_kem = last_resort_raw
+            .iter()
+            .map(|(id, seed)| {
+                KemPrekey::new(&identity, *id, KemKind::LastResort, seed.clone(), None)
+            })
+            .collect();
+        let one_time_kem = one_time_kem_raw
+            .iter()
+            .map(|(id, seed)| {
+                let key = KemPrekey::new(&identity, *id, KemKind::OneTime, seed.clone(), None);
+                (*id, key)
+            })
+            .collect();
+        for (session, ratchet_key) in sessions.values_mut().zip(&ratchet_keys) {
+            session.restore_ratchet_key(ratchet_key.as_ref())?;
         }
         Ok(Self {
             identity,

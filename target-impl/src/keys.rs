@@ -79,17 +79,18 @@ impl fmt::Debug for HeaderKey {
     }
 }
 
-/// An X25519 key pair whose private key is 32 bytes drawn from the injected RNG.
+/// An X25519 key pair whose private key is 32 bytes drawn from the injected RNG, kept parsed
+/// (aws-lc-rs) so that each DH is one scalar multiplication; the bytes stay for the state blob.
 #[derive(Clone)]
 pub(crate) struct X25519Pair {
     private: Secret32,
-    public: [u8; 32],
+    parsed: suite::X25519PrivateKey,
 }
 
 impl X25519Pair {
     pub(crate) fn from_private(private: Secret32) -> Result<Self, suite::CryptoError> {
-        let public = suite::x25519_public_key(private.expose())?;
-        Ok(Self { private, public })
+        let parsed = suite::X25519PrivateKey::new(private.expose())?;
+        Ok(Self { private, parsed })
     }
 
     pub(crate) fn generate<R: rand_core::CryptoRng + ?Sized>(
@@ -99,7 +100,7 @@ impl X25519Pair {
     }
 
     pub(crate) fn public(&self) -> &[u8; 32] {
-        &self.public
+        self.parsed.public_key()
     }
 
     pub(crate) fn private(&self) -> &Secret32 {
@@ -107,7 +108,7 @@ impl X25519Pair {
     }
 
     pub(crate) fn dh(&self, peer: &[u8; 32]) -> Result<Secret32, suite::CryptoError> {
-        let shared = suite::x25519(self.private.expose(), peer)?;
+        let shared = suite::x25519_agree(&self.parsed, peer)?;
         Ok(Secret32::new(*shared))
     }
 }
@@ -115,7 +116,7 @@ impl X25519Pair {
 impl fmt::Debug for X25519Pair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("X25519Pair")
-            .field("public", &crate::HexBytes(&self.public))
+            .field("public", &crate::HexBytes(self.public()))
             .finish_non_exhaustive()
     }
 }

@@ -101,8 +101,10 @@ struct Transcript<'a> {
     kem_prekey: &'a [u8; suite::MLKEM_PUBLIC_KEY_LEN],
 }
 
+/// `setup_id` is `SHA-256(prefix)`, hashed once by whoever holds the prefix bytes.
 fn derive(
     transcript: &Transcript<'_>,
+    setup_id: [u8; 32],
     initiator: &PublicIdentity,
     responder_signing: &[u8; 32],
     responder_dh: &[u8; 32],
@@ -150,7 +152,7 @@ fn derive(
         chunk.copy_from_slice(src);
     }
     Ok(SetupKeys {
-        setup_id: suite::sha256(&[transcript.prefix]),
+        setup_id,
         ad,
         root,
         initiator_header,
@@ -212,6 +214,7 @@ pub(crate) fn initiate<R: rand_core::CryptoRng + ?Sized>(
             one_time_prekey: b.one_time_prekey.as_ref().map(|(_, k)| k),
             kem_prekey: &b.kem_prekey,
         },
+        suite::sha256(&[&prefix]),
         identity.public(),
         b.identity.signing_key(),
         b.identity.dh_key(),
@@ -235,10 +238,13 @@ pub(crate) struct ResponderKeys<'a> {
 
 /// Responder side: every failure is [`Error::Unauthentic`] (the first ratchet message, checked
 /// by the caller, is what authenticates the setup; ML-KEM's implicit rejection fails there).
+/// `setup_id` is `SHA-256(prefix_bytes)`, which the device has hashed already (to look the
+/// setup up among its sessions).
 pub(crate) fn respond(
     keys: &ResponderKeys<'_>,
     prefix: &InitialPrefix,
     prefix_bytes: &[u8],
+    setup_id: [u8; 32],
 ) -> Result<SetupKeys, Error> {
     prefix.initiator.verify()?;
     let spk = &keys.signed_prekey.pair;
@@ -262,6 +268,7 @@ pub(crate) fn respond(
             one_time_prekey: keys.one_time_prekey.map(|k| k.pair.public()),
             kem_prekey: &keys.kem_prekey.public,
         },
+        setup_id,
         &prefix.initiator,
         own.signing_key(),
         own.dh_key(),

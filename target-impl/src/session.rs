@@ -894,7 +894,7 @@ impl Session {
         message: &'b mut [u8],
         now: u64,
     ) -> Result<Received<'b>, Error> {
-        let (meta, payload) = self.open(message, now)?;
+        let (meta, payload) = self.open(message, None, now)?;
         let message: &'b [u8] = message;
         Ok(Received {
             content_type: meta.content_type,
@@ -908,8 +908,29 @@ impl Session {
     /// Decrypts a message into an owned payload: one copy of the input, decrypted in place,
     /// then the payload moved to the front.
     pub fn decrypt(&mut self, message: &[u8], now: u64) -> Result<Message, Error> {
+        self.decrypt_owned(message, None, now)
+    }
+
+    /// [`Session::decrypt`] of an initial message whose prefix (`prefix_len` bytes) the caller
+    /// has decoded and whose hash it has found equal to [`Session::setup_id`]: the prefix is
+    /// not decoded or hashed again.
+    pub(crate) fn decrypt_own_prefixed(
+        &mut self,
+        message: &[u8],
+        prefix_len: usize,
+        now: u64,
+    ) -> Result<Message, Error> {
+        self.decrypt_owned(message, Some(prefix_len), now)
+    }
+
+    fn decrypt_owned(
+        &mut self,
+        message: &[u8],
+        known_prefix: Option<usize>,
+        now: u64,
+    ) -> Result<Message, Error> {
         let mut buf = Zeroizing::new(message.to_vec());
-        let (meta, payload) = self.open(&mut buf, now)?;
+        let (meta, payload) = self.open(&mut buf, known_prefix, now)?;
         let len = payload.len();
         buf.copy_within(payload, 0);
         buf.truncate(len);
@@ -925,12 +946,18 @@ impl Session {
 
     /// Authenticates and decrypts `message` in place and commits; returns the body metadata
     /// and where the payload lies in `message`.
+    /// `known_prefix`: the length of a prefix whose hash the caller has already compared with
+    /// [`Session::setup_id`] (the device's path); otherwise the prefix, if any, is checked here.
     fn open(
         &mut self,
         message: &mut [u8],
+        known_prefix: Option<usize>,
         now: u64,
     ) -> Result<(BodyMeta, core::ops::Range<usize>), Error> {
-        let offset = self.own_prefix_len(message)?;
+        let offset = match known_prefix {
+            Some(len) => self.frame_after_prefix(message, len)?,
+            None => self.own_prefix_len(message)?,
+        };
         let (meta, range) = self.authenticate(message, offset, now)?;
         if meta.is_expired(now) {
             let body = message.get_mut(range).unwrap_or_default();
@@ -1034,6 +1061,16 @@ impl Session {
         Ok(len)
     }
 
+    /// [`Session::own_prefix_len`] for a prefix of `len` bytes already decoded and matched with
+    /// the setup id by the caller: the same checks in the same order, without the hash.
+    fn frame_after_prefix(&self, message: &[u8], len: usize) -> Result<usize, Error> {
+        if self.initiator {
+            return Err(Error::Malformed);
+        }
+        Frame::parse(message.get(len..).unwrap_or_default(), self.version)?;
+        Ok(len)
+    }
+
     /// The canonical state blob, with every secret (docs/PROTOCOL.md, "Session state").
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         crate::codec::exact(|out| self.write(out))
@@ -1100,6 +1137,15 @@ impl Session {
     }
 
     pub(crate) fn read(r: &mut Reader<'_>) -> Decoded<Self> {
+        let (mut session, dhs_private) = Self::read_pending(r)?;
+        session.restore_ratchet_key(dhs_private.as_ref())?;
+        Ok(session)
+    }
+
+    /// [`Session::read`] without its one costly step, the parse of the sending ratchet key (an
+    /// X25519 scalar multiplication), returned as bytes: the device checks every cheap field of
+    /// its blob first. The session is not usable until [`Session::restore_ratchet_key`].
+    pub(crate) fn read_pending(r: &mut Reader<'_>) -> Decoded<(Self, Option<Secret32>)> {
         let secret = |r: &mut Reader<'_>| r.array().map(Secret32::new);
         let opt_secret = |r: &mut Reader<'_>| -> Decoded<Option<Secret32>> {
             Ok(r.option_array()?.map(Secret32::new))
@@ -1119,18 +1165,17 @@ impl Session {
             let len = usize::from(r.u16()?);
             let prefix = r.bytes(len)?;
             let (_, parsed_len) = InitialPrefix::decode(prefix).map_err(|_| DecodeError)?;
-            if parsed_len != len || suite::sha256(&[prefix]) != setup_id {
+            if parsed_len != len {
                 return Err(DecodeError);
             }
-            Some(prefix.to_vec())
+            Some(prefix)
         } else {
             None
         };
         let pq_reserve = secret(r)?;
-        let dhs = match opt_secret(r)? {
-            Some(private) => Some(X25519Pair::from_private(private).map_err(|_| DecodeError)?),
-            None => None,
-        };
+        // Parsed by `PendingSession::finish`, after every other check.
+        let dhs_private = opt_secret(r)?;
+        let dhs = dhs_private.is_some();
         let dhr = r.option_array()?;
         let rk = secret(r)?;
         let cks = opt_secret(r)?;
@@ -1171,9 +1216,9 @@ impl Session {
         let sending_ok = if send_step_pending {
             dhr.is_some()
         } else if cks.is_some() {
-            hks.is_some() && dhs.is_some()
+            hks.is_some() && dhs
         } else {
-            hks.is_none() && dhr.is_none() && dhs.is_some() && ns == 0 && pn == 0
+            hks.is_none() && dhr.is_none() && dhs && ns == 0 && pn == 0
         };
         let receiving_ok = ckr.is_some() == hkr.is_some()
             && match &ckr {
@@ -1191,19 +1236,22 @@ impl Session {
         let counters_ok =
             ns <= MAX_CHAIN_MESSAGES && nr <= MAX_CHAIN_MESSAGES && pn <= MAX_CHAIN_MESSAGES;
         // Only the initiator repeats a prefix; only it may lack a ratchet key (before its first send).
-        let role_ok = initiator || (initial_prefix.is_none() && dhs.is_some());
+        let role_ok = initiator || (initial_prefix.is_none() && dhs);
         if !sending_ok || !receiving_ok || !chains_ok || !counters_ok || !role_ok {
             return Err(DecodeError);
         }
-        Ok(Self {
+        if initial_prefix.is_some_and(|prefix| suite::sha256(&[prefix]) != setup_id) {
+            return Err(DecodeError);
+        }
+        let session = Self {
             version,
             initiator,
             ad,
             setup_id,
-            initial_prefix,
+            initial_prefix: initial_prefix.map(<[u8]>::to_vec),
             pq_reserve,
             ratchet: Ratchet {
-                dhs,
+                dhs: None,
                 dhr,
                 rk,
                 cks,
@@ -1218,6 +1266,15 @@ impl Session {
                 send_step_pending,
                 skipped,
             },
-        })
+        };
+        Ok((session, dhs_private))
+    }
+
+    /// Parses the sending ratchet key that [`Session::read_pending`] left out.
+    pub(crate) fn restore_ratchet_key(&mut self, private: Option<&Secret32>) -> Decoded<()> {
+        self.ratchet.dhs = private
+            .map(|private| X25519Pair::from_private(private.clone()).map_err(|_| DecodeError))
+            .transpose()?;
+        Ok(())
     }
 }

@@ -226,26 +226,66 @@ pub fn aes256gcm_open(
     Ok(out)
 }
 
-fn x25519_private(private: &[u8; X25519_LEN]) -> Result<agreement::PrivateKey, CryptoError> {
-    agreement::PrivateKey::from_private_key(&agreement::X25519, private).map_err(|_| CryptoError)
+/// An X25519 private key parsed once by aws-lc-rs, with its public key. Parsing computes the
+/// public key (a fixed-base scalar multiplication in aws-lc's `EVP_PKEY_new_raw_private_key`),
+/// so a key kept parsed costs one scalar multiplication per DH ([`x25519_agree`]) instead of
+/// two ([`x25519`] from bytes). Clones share the parsed key; aws-lc wipes it when the last one
+/// is dropped (`OPENSSL_free` cleanses). `Debug` shows only the public key.
+#[derive(Clone)]
+pub struct X25519PrivateKey {
+    key: std::sync::Arc<agreement::PrivateKey>,
+    public: [u8; X25519_LEN],
+}
+
+impl X25519PrivateKey {
+    /// Parses a private key (RFC 7748 clamping applies) and computes its public key.
+    pub fn new(private: &[u8; X25519_LEN]) -> Result<Self, CryptoError> {
+        let key = agreement::PrivateKey::from_private_key(&agreement::X25519, private)
+            .map_err(|_| CryptoError)?;
+        let public = key.compute_public_key().map_err(|_| CryptoError)?;
+        let public = public.as_ref().try_into().map_err(|_| CryptoError)?;
+        Ok(Self {
+            key: std::sync::Arc::new(key),
+            public,
+        })
+    }
+
+    /// The public key, computed once at parse.
+    pub fn public_key(&self) -> &[u8; X25519_LEN] {
+        &self.public
+    }
+}
+
+impl core::fmt::Debug for X25519PrivateKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("X25519PrivateKey")
+            .field("public", &crate::HexBytes(&self.public))
+            .finish_non_exhaustive()
+    }
 }
 
 /// X25519 public key of a private key (RFC 7748 clamping applies).
 pub fn x25519_public_key(private: &[u8; X25519_LEN]) -> Result<[u8; X25519_LEN], CryptoError> {
-    let public = x25519_private(private)?
-        .compute_public_key()
-        .map_err(|_| CryptoError)?;
-    public.as_ref().try_into().map_err(|_| CryptoError)
+    X25519PrivateKey::new(private).map(|key| key.public)
 }
 
-/// X25519 Diffie-Hellman. Refuses low-order peer keys (an error, never an all-zero secret).
+/// X25519 Diffie-Hellman from the private key's bytes: parses the key, then
+/// [`x25519_agree`]. Refuses low-order peer keys (an error, never an all-zero secret).
 pub fn x25519(
     private: &[u8; X25519_LEN],
     peer_public: &[u8; X25519_LEN],
 ) -> Result<Zeroizing<[u8; X25519_LEN]>, CryptoError> {
-    let private = x25519_private(private)?;
+    x25519_agree(&X25519PrivateKey::new(private)?, peer_public)
+}
+
+/// X25519 Diffie-Hellman with a parsed private key: what the protocol calls for every DH.
+/// Refuses low-order peer keys (an error, never an all-zero secret).
+pub fn x25519_agree(
+    private: &X25519PrivateKey,
+    peer_public: &[u8; X25519_LEN],
+) -> Result<Zeroizing<[u8; X25519_LEN]>, CryptoError> {
     let peer = agreement::UnparsedPublicKey::new(&agreement::X25519, peer_public);
-    agreement::agree(&private, peer, CryptoError, |secret| {
+    agreement::agree(&private.key, peer, CryptoError, |secret| {
         let mut out = Zeroizing::new([0u8; X25519_LEN]);
         if secret.len() != X25519_LEN {
             return Err(CryptoError);

@@ -208,3 +208,16 @@ fn debug_output_shows_no_payload() {
     assert!(shown.leak(PAYLOAD).is_none(), "{all}");
     assert!(!all.contains(&String::from_utf8_lossy(&PAYLOAD[..10]).to_string()));
 }
+
+/// The parsed X25519 private key of `hazmat` shows its public key, never the private one.
+#[cfg(feature = "hazmat")]
+#[test]
+fn debug_output_shows_no_parsed_x25519_private_key() {
+    use target_impl::hazmat;
+    let private = [0x5au8, 0x13, 0xc7, 0x80, 0x2e, 0x99, 0x41, 0x0d].repeat(4);
+    let private: [u8; 32] = private.try_into().unwrap();
+    let key = hazmat::X25519PrivateKey::new(&private).unwrap();
+    let shown = Shown::new(&format!("{key:?} {key:#?}"));
+    assert!(shown.leak(&private).is_none(), "{}", shown.text);
+    assert!(shown.leak(key.public_key()).is_some(), "{}", shown.text);
+}

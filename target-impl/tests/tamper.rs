@@ -347,6 +347,36 @@ fn x25519_ignores_the_top_bit() {
     );
 }
 
+/// The kept parsed key (`x25519_agree`, what the protocol calls) gives the DH and public key of
+/// the from-bytes functions, and refuses the same low-order peer keys.
+#[cfg(feature = "hazmat")]
+#[test]
+fn x25519_parsed_key_matches_the_from_bytes_functions() {
+    use target_impl::hazmat;
+    let private = [0x42u8; 32];
+    let key = hazmat::X25519PrivateKey::new(&private).unwrap();
+    assert_eq!(
+        *key.public_key(),
+        hazmat::x25519_public_key(&private).unwrap()
+    );
+    let peer = hazmat::x25519_public_key(&[0x24u8; 32]).unwrap();
+    assert_eq!(
+        *hazmat::x25519_agree(&key, &peer).unwrap(),
+        *hazmat::x25519(&private, &peer).unwrap()
+    );
+    let clone = key.clone();
+    assert_eq!(
+        *hazmat::x25519_agree(&clone, &peer).unwrap(),
+        *hazmat::x25519_agree(&key, &peer).unwrap()
+    );
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    for low_order in [[0u8; 32], one] {
+        assert!(hazmat::x25519_agree(&key, &low_order).is_err());
+        assert!(hazmat::x25519(&private, &low_order).is_err());
+    }
+}
+
 /// The framing rules restated in tests/common agree with the library's framing-only decoder
 /// (`wire::WireMessage::decode`, "checks framing only, no key is read") on every mutation: the
 /// expected class above is `Malformed` exactly when that decoder refuses the bytes.
