@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks of tiproto against statements of docs/PROTOCOL.md that the vectors do not pin down
-byte for byte: the padding examples (8.2), the strict Ed25519 decoding classes (2.1) and
-agreement of strict verification with `cryptography` on ordinary signatures.
+byte for byte: the padding examples (8.2), the strict Ed25519 decoding classes (2.1),
+agreement of strict verification with `cryptography` on ordinary signatures, and the AEAD keys
+and nonce of 7.3 against the definitions of section 2 by other means.
 
 Usage: python vectors/python/selftest.py   (exit 0 if every check holds)
 """
@@ -12,7 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from tiproto import ed25519, suite, wire  # noqa: E402
+from tiproto import ed25519, ratchet, suite, wire  # noqa: E402
+from tiproto.labels import L_HEADER_KEY  # noqa: E402
 
 failures = 0
 
@@ -73,6 +75,17 @@ ident = (1).to_bytes(32, "little")
 S = 12345
 R = ed25519.encode(ed25519.mul(S, ed25519.BASE))
 check(not ed25519.verify(ident, b"m", R + S.to_bytes(32, "little")), "identity public key")
+
+# 7.3: HEK(hk) = Expand(hk, L_HEADER_KEY, 32) is, by section 2's Expand, the single block
+# HMAC(hk, L_HEADER_KEY ‖ 0x01); it depends on hk only. nonce(r) = r[0:12]: r[12:16] enters no
+# nonce. The message key is the body key as it is (no function to check).
+for i in range(8):
+    hk = hashlib.sha256(b"hk%d" % i).digest()
+    check(ratchet.hek(hk) == suite.hmac_sha256(hk, L_HEADER_KEY + b"\x01"), f"HEK one block {i}")
+    check(ratchet.hek(hk) != ratchet.kdf_ck(hk)[0], f"HEK(k) differs from KDF_CK(k)'s mk {i}")
+    r = hashlib.sha256(b"r%d" % i).digest()[:16]
+    check(ratchet.nonce(r) == r[:12] and len(ratchet.nonce(r)) == 12, f"nonce(r) = r[0:12] {i}")
+    check(ratchet.nonce(r) == ratchet.nonce(r[:12] + bytes(4)), f"r[12:16] enters no nonce {i}")
 
 print("selftest:", "ok" if not failures else f"{failures} failure(s)")
 sys.exit(1 if failures else 0)

@@ -8,7 +8,7 @@ from typing import List, NamedTuple, Optional, Tuple
 from . import suite, wire
 from .errors import (CORRUPT_STATE, EXPIRED, MALFORMED, REPLAY, TOO_MANY_SKIPPED, UNAUTHENTIC,
                      fail)
-from .labels import CHAIN_MESSAGE, CHAIN_NEXT, L_BODY, L_HEADER, L_ROOT
+from .labels import CHAIN_MESSAGE, CHAIN_NEXT, L_HEADER_KEY, L_ROOT
 from .rng import ReplayRng
 
 MAX_SKIP = 1000
@@ -21,7 +21,7 @@ U64_MAX = 2**64 - 1
 NumberedKeys = List[Tuple[int, bytes]]
 
 
-# -- KDFs (7.2, 7.3) --------------------------------------------------------------------------
+# -- KDFs (7.2), AEAD keys and nonce (7.3) ----------------------------------------------------
 
 def kdf_rk(rk: bytes, dh_out: bytes) -> Tuple[bytes, bytes, bytes]:
     """(new root key, chain key, next header key)."""
@@ -34,10 +34,16 @@ def kdf_ck(ck: bytes) -> Tuple[bytes, bytes]:
     return suite.hmac_sha256(ck, CHAIN_MESSAGE), suite.hmac_sha256(ck, CHAIN_NEXT)
 
 
-def derive_aead(key32: bytes, label: bytes, r: bytes) -> Tuple[bytes, bytes]:
-    """key32 used directly as PRK: (aead key, nonce) = Expand(key32, label ‖ r, 44)."""
-    okm = suite.hkdf_expand(key32, label + r, 44)
-    return okm[0:32], okm[32:44]
+def hek(hk: bytes) -> bytes:
+    """The header key's AES-256-GCM key, hk used directly as PRK: Expand(hk, L_HEADER_KEY, 32).
+    A function of the header key alone (7.1), so it is not stored; computed where it is used."""
+    return suite.hkdf_expand(hk, L_HEADER_KEY, 32)
+
+
+def nonce(r: bytes) -> bytes:
+    """r[0:12], the nonce of both AEADs of a message (header and body); r[12:16] is unused."""
+    assert len(r) == wire.RANDOM_LEN
+    return r[0:12]
 
 
 def walk(ck: bytes, start: int, until: int) -> Tuple[NumberedKeys, bytes, bytes]:
@@ -209,11 +215,11 @@ class Session:
 
         clear = wire.clear_part(r)
         h_plain = wire.encode_header(ratchet_pub, pn, n)
-        hkey, hnonce = derive_aead(hk, L_HEADER, r)
+        hkey, hnonce = hek(hk), nonce(r)
         h_aad = self.ad + clear
         h_sealed = suite.aead_seal(hkey, hnonce, h_aad, h_plain)
         body = wire.encode_body(content_type, now, ttl, payload)
-        bkey, bnonce = derive_aead(mk, L_BODY, r)
+        bkey, bnonce = mk, nonce(r)  # the message key is the body key
         b_aad = self.ad + clear + h_sealed
         b_sealed = suite.aead_seal(bkey, bnonce, b_aad, body)
         out = (self.initial_prefix or b"") + clear + h_sealed + b_sealed
@@ -274,12 +280,12 @@ class Session:
                 candidates.append((SKIPPED, i, chain.header_key))
         found = None
         for cand, idx, key in candidates:
-            k, nonce = derive_aead(key, L_HEADER, r)
-            plain = suite.aead_open(k, nonce, self.ad + clear, h_ct_tag)
+            k = hek(key)
+            plain = suite.aead_open(k, nonce(r), self.ad + clear, h_ct_tag)
             if plain is not None and found is None:
                 hdr = wire.parse_header(plain)
                 if hdr is not None:
-                    found = (cand, idx, key, k, nonce, plain, hdr)
+                    found = (cand, idx, key, k, nonce(r), plain, hdr)
         if found is None:
             fail(UNAUTHENTIC, "no candidate header key opens the header")
         cand, idx, hk, hkey, hnonce, h_plain, hdr = found
@@ -327,7 +333,7 @@ class Session:
             plan = (NEXT, closed, hdr.dh, rk2, nhkr2, skipped_keys, ck2, hdr.n + 1)
 
         # 5. body
-        bkey, bnonce = derive_aead(mk, L_BODY, r)
+        bkey, bnonce = mk, nonce(r)  # the message key is the body key
         body = suite.aead_open(bkey, bnonce, self.ad + head, b_ct_tag)
         if body is None:
             fail(UNAUTHENTIC, "body tag")
