@@ -734,9 +734,10 @@ impl Device {
         Ok(device)
     }
 
-    /// Two passes: first every field that needs no cryptography (counts, orders, ids, lengths,
-    /// flags, the replay cache, the known identities' and sessions' structure), so that a
-    /// corrupt blob is refused cheaply; then the key parses, signatures, signature checks and
+    /// Two passes: first every field that needs no public-key cryptography (counts, orders, ids,
+    /// lengths, flags, the replay cache, the known identities' and sessions' structure; the
+    /// sessions' header-key setups and prefix hashes, symmetric and cheap, happen here too), so
+    /// that a corrupt blob is refused cheaply; then the key parses, signatures, signature checks and
     /// ML-KEM seed expansions, the one that can fail (the known identities' signatures) first.
     fn read(r: &mut Reader<'_>) -> Decoded<Self> {
         if r.u8()? != crate::STATE_VERSION || r.u8()? != crate::DEVICE_STATE_TYPE {

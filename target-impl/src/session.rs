@@ -112,7 +112,8 @@ impl Sealed {
 pub struct Unsealed {
     /// Why the message was not sealed.
     pub error: Error,
-    /// The buffer as the caller left it.
+    /// The buffer with the caller's payload intact (every refusal but a failing primitive comes
+    /// before anything is written; after one, the regions around the payload may be rewritten).
     pub buffer: OutgoingBuffer,
 }
 
@@ -760,7 +761,7 @@ impl Session {
     }
 
     /// Encrypts the message written into `buf` (from [`Session::outgoing_buffer`]) where it is.
-    /// On an error the session is unchanged and the buffer, payload intact, comes back in
+    /// On an error the session is unchanged and the buffer, its payload intact, comes back in
     /// [`Unsealed`]. A buffer laid out for a longer initial prefix than this session sends (one
     /// made before the session's first reply arrived) is used as it is: the message starts later
     /// in it; one made for another session whose prefix is longer is refused (`Malformed`).
@@ -1142,9 +1143,9 @@ impl Session {
         Ok(session)
     }
 
-    /// [`Session::read`] without its one costly step, the parse of the sending ratchet key (an
-    /// X25519 scalar multiplication), returned as bytes: the device checks every cheap field of
-    /// its blob first. The session is not usable until [`Session::restore_ratchet_key`].
+    /// [`Session::read`] without its costly step, the parse of the sending ratchet key (an X25519
+    /// scalar multiplication), returned as bytes: the device checks every cheap field of its blob
+    /// first. The symmetric steps stay here (each header key's AEAD key setup, the prefix hash). The session is not usable until [`Session::restore_ratchet_key`].
     pub(crate) fn read_pending(r: &mut Reader<'_>) -> Decoded<(Self, Option<Secret32>)> {
         let secret = |r: &mut Reader<'_>| r.array().map(Secret32::new);
         let opt_secret = |r: &mut Reader<'_>| -> Decoded<Option<Secret32>> {
@@ -1173,7 +1174,7 @@ impl Session {
             None
         };
         let pq_reserve = secret(r)?;
-        // Parsed by `PendingSession::finish`, after every other check.
+        // Parsed by `Session::restore_ratchet_key`, after every other check.
         let dhs_private = opt_secret(r)?;
         let dhs = dhs_private.is_some();
         let dhr = r.option_array()?;
