@@ -6,7 +6,7 @@ are not stored: the device recomputes them (tiproto.device)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from . import suite, wire
 from .errors import CORRUPT_STATE, fail
@@ -218,6 +218,25 @@ def _read_id_list(r: Reader, count: int, key_len: int, next_id: int, what: str
     return out
 
 
+
+def _peer_entries(r: Reader, cap: int, what: str, plural: str) -> Iterator[bytes]:
+    """The peer ids of a list keyed by peer (10.2: a u16 count at most `cap`, then per entry a
+    u8 length of 1 to 64 and the id, strictly ascending); the caller reads each entry's value
+    between two ids."""
+    n = r.u16(f"{what} count")
+    if n > cap:
+        fail(C, f"{what} count")
+    prev_peer: Optional[bytes] = None
+    for _ in range(n):
+        plen = r.u8("peer id length")
+        if not 1 <= plen <= MAX_PEER_ID_LEN:
+            fail(C, "peer id length")
+        peer = r.take(plen, "peer id")
+        if prev_peer is not None and not peer > prev_peer:
+            fail(C, f"{plural} not strictly ascending by peer id")
+        prev_peer = peer
+        yield peer
+
 def decode_device(data: bytes) -> DeviceRecord:
     r = Reader(data, C)
     if r.u8("state version") != STATE_VERSION:
@@ -269,37 +288,15 @@ def decode_device(data: bytes) -> DeviceRecord:
     if any(e[2] < floor for e in cache.values()):
         fail(C, "a replay-cache entry older than the replay floor")
 
-    n = r.u16("known-identity count")
-    if n > MAX_KNOWN_PEERS:
-        fail(C, "known-identity count")
     identities: Dict[bytes, PublicIdentity] = {}
-    prev_peer: Optional[bytes] = None
-    for _ in range(n):
-        plen = r.u8("peer id length")
-        if not 1 <= plen <= MAX_PEER_ID_LEN:
-            fail(C, "peer id length")
-        peer = r.take(plen, "peer id")
-        if prev_peer is not None and not peer > prev_peer:
-            fail(C, "known identities not strictly ascending by peer id")
-        prev_peer = peer
+    for peer in _peer_entries(r, MAX_KNOWN_PEERS, "known-identity", "known identities"):
         ident = PublicIdentity.read(r)
         if not identity_signature_ok(ident):
             fail(C, "known identity signature")
         identities[peer] = ident
 
-    n = r.u16("session count")
-    if n > MAX_SESSIONS:
-        fail(C, "session count")
     sessions: Dict[bytes, Session] = {}
-    prev_peer: Optional[bytes] = None
-    for _ in range(n):
-        plen = r.u8("peer id length")
-        if not 1 <= plen <= MAX_PEER_ID_LEN:
-            fail(C, "peer id length")
-        peer = r.take(plen, "peer id")
-        if prev_peer is not None and not peer > prev_peer:
-            fail(C, "sessions not strictly ascending by peer id")
-        prev_peer = peer
+    for peer in _peer_entries(r, MAX_SESSIONS, "session", "sessions"):
         s = read_session(r)
         known = identities.get(peer)
         if known is None or (known.signing_pub, known.dh_pub) != s.peer_identity_keys():
