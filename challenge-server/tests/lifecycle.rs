@@ -337,6 +337,11 @@ async fn full_lifecycle() {
     verify::verify(&Source::Dir(exported.clone()), &id)
         .await
         .unwrap();
+    // `WRITE_EXPORT_FIXTURE=<dir>` keeps this export as a fixture (tests/fixtures/README.md).
+    if let Some(fixture) = std::env::var_os("WRITE_EXPORT_FIXTURE") {
+        copy_dir(&exported, std::path::Path::new(&fixture));
+        std::fs::write(std::path::Path::new(&fixture).join("CHALLENGE_ID"), &id).unwrap();
+    }
     tamper_is_caught(&exported, &id).await;
 
     server.stop().await.unwrap();
@@ -370,6 +375,20 @@ fn assert_no_secret_in_db(dir: &std::path::Path, secrets: &[Vec<u8>]) {
         }
     }
     assert!(checked >= 2, "the database and its WAL exist");
+}
+
+/// Copies a directory tree.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 /// One changed transcript byte, one changed receipt, one changed log entry: each is caught.
