@@ -55,12 +55,7 @@ fn bench(c: &mut Criterion<clock::Clock>) {
 }
 
 fn config() -> Criterion<clock::Clock> {
-    eprintln!("clock: {}", clock::name());
-    Criterion::default()
-        .with_measurement(clock::Clock::new())
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .without_plots()
+    clock::criterion(Duration::from_secs(1), Duration::from_secs(3))
 }
 
 criterion_group! {

@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use criterion::Criterion;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use rustix::time::{ClockId, clock_gettime};
 
@@ -23,6 +24,17 @@ pub(crate) fn name() -> &'static str {
     } else {
         "thread CPU time"
     }
+}
+
+/// Criterion on this clock with the given warm-up and measurement times, without plots (the
+/// report draws its own chart); every bench binary starts from it.
+pub(crate) fn criterion(warm_up: Duration, measurement: Duration) -> Criterion<Clock> {
+    eprintln!("clock: {}", name());
+    Criterion::default()
+        .with_measurement(Clock::new())
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
+        .without_plots()
 }
 
 /// A reading of the clock.

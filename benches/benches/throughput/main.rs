@@ -25,12 +25,7 @@ mod peer;
 
 /// Full-run defaults; `ci/bench.sh --quick` shortens them on the command line.
 fn config() -> Criterion<clock::Clock> {
-    eprintln!("clock: {}", clock::name());
-    Criterion::default()
-        .with_measurement(clock::Clock::new())
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(4))
-        .without_plots()
+    clock::criterion(Duration::from_secs(2), Duration::from_secs(4))
 }
 
 criterion_group! {
