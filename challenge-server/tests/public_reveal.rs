@@ -151,6 +151,23 @@ async fn assert_reveals_shown(
     page
 }
 
+/// A challenge set up by [`setup`] and closed with its first two claims revealed, and its claims
+/// pages as they show them then.
+async fn closed_with_two_reveals(
+    dir: &std::path::Path,
+    clock: &Clock,
+) -> (RunningServer, String, Vec<String>, Vec<Value>, String) {
+    let server = start(config(dir), clock.clone()).await;
+    let (id, ids, mut bodies) = setup(&server, clock).await;
+    bodies.truncate(2);
+    challenges::close(&app(&server), &id, "operator")
+        .await
+        .unwrap();
+    let client = Client::new(&server.url());
+    let reference = assert_reveals_shown(&client, &id, &ids, &bodies).await;
+    (server, id, ids, bodies, reference)
+}
+
 /// (a) After the close the claims pages show the reveals from their public copies: with every
 /// sealed reveal spoiled, the pages are byte for byte what they were.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,14 +209,8 @@ async fn closed_claims_pages_need_no_sealed_reveal() {
 async fn start_up_backfills_the_public_reveals_of_closed_challenges() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Clock::manual(T0);
-    let server = start(config(dir.path()), clock.clone()).await;
-    let (id, ids, bodies) = setup(&server, &clock).await;
-    let bodies = &bodies[..2];
-    challenges::close(&app(&server), &id, "operator")
-        .await
-        .unwrap();
-    let client = Client::new(&server.url());
-    let reference = assert_reveals_shown(&client, &id, &ids, bodies).await;
+    let (server, id, ids, bodies, reference) = closed_with_two_reveals(dir.path(), &clock).await;
+    let bodies = &bodies[..];
     let cleared = sqlx::query("UPDATE claims SET reveal_json = NULL")
         .execute(app(&server).store.pool())
         .await
@@ -239,14 +250,8 @@ async fn start_up_backfills_the_public_reveals_of_closed_challenges() {
 async fn start_up_migrates_and_backfills_a_database_without_the_column() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Clock::manual(T0);
-    let server = start(config(dir.path()), clock.clone()).await;
-    let (id, ids, bodies) = setup(&server, &clock).await;
-    let bodies = &bodies[..2];
-    challenges::close(&app(&server), &id, "operator")
-        .await
-        .unwrap();
-    let client = Client::new(&server.url());
-    let reference = assert_reveals_shown(&client, &id, &ids, bodies).await;
+    let (server, id, ids, bodies, reference) = closed_with_two_reveals(dir.path(), &clock).await;
+    let bodies = &bodies[..];
     server.stop().await.unwrap();
 
     // Back to the schema of migrations 0001 and 0002.
