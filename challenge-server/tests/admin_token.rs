@@ -45,14 +45,8 @@ async fn the_documented_hash_admits_the_token() {
         "the documented command computes the server's hash"
     );
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::spawn(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-        ],
+    let server = ServerProcess::serve(
+        dir.path(),
         &[("CHALLENGE_SERVER_ADMIN_TOKEN_SHA256", &hash)],
     );
     let said = server.before_url.join("\n");
@@ -83,18 +77,10 @@ fn a_malformed_hash_stops_serve() {
         &"AB".repeat(32),
         &format!("sha256:{}", "ab".repeat(32)),
     ] {
-        let failure = ServerProcess::try_spawn(
-            &[
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--data-dir",
-                dir.path().to_str().unwrap(),
-            ],
-            &[("CHALLENGE_SERVER_ADMIN_TOKEN_SHA256", bad)],
-        )
-        .err()
-        .unwrap_or_else(|| panic!("serve started with admin_token_sha256 = {bad:?}"));
+        let failure =
+            ServerProcess::try_serve(dir.path(), &[("CHALLENGE_SERVER_ADMIN_TOKEN_SHA256", bad)])
+                .err()
+                .unwrap_or_else(|| panic!("serve started with admin_token_sha256 = {bad:?}"));
         assert!(failure.contains("exited"), "{failure}");
         assert!(failure.contains("admin_token_sha256"), "{failure}");
         assert!(failure.contains("64 lowercase hex"), "{failure}");
@@ -104,16 +90,7 @@ fn a_malformed_hash_stops_serve() {
 #[test]
 fn serve_says_a_first_token_was_made() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::spawn(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-        ],
-        &[],
-    );
+    let server = ServerProcess::serve(dir.path(), &[]);
     let said = server.before_url.join("\n");
     assert!(
         said.contains("admin credentials: none configured; a first admin token is printed below"),

@@ -22,16 +22,7 @@ use common::*;
 const SEED: [u8; 32] = [0x42; 32];
 
 fn spawn(dir: &std::path::Path) -> ServerProcess {
-    ServerProcess::spawn(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.to_str().unwrap(),
-        ],
-        &[("CHALLENGE_SERVER_SCHEDULER__TICK_MS", "50")],
-    )
+    ServerProcess::serve(dir, &[("CHALLENGE_SERVER_SCHEDULER__TICK_MS", "50")])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -119,6 +119,23 @@ impl ServerProcess {
         }
     }
 
+    /// `challenge-server serve` on a random loopback port over `data_dir`, as [`Self::spawn`].
+    pub fn serve(data_dir: &std::path::Path, envs: &[(&str, &str)]) -> Self {
+        match Self::try_serve(data_dir, envs) {
+            Ok(server) => server,
+            Err(failure) => panic!("{failure}"),
+        }
+    }
+
+    /// `challenge-server serve` on a random loopback port over `data_dir`, as [`Self::try_spawn`].
+    pub fn try_serve(data_dir: &std::path::Path, envs: &[(&str, &str)]) -> Result<Self, String> {
+        let data_dir = data_dir.to_str().ok_or("the data directory is not UTF-8")?;
+        Self::try_spawn(
+            &["serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir],
+            envs,
+        )
+    }
+
     /// As [`Self::spawn`], but a server that exits before it listens gives its exit status
     /// and every line it printed.
     pub fn try_spawn(args: &[&str], envs: &[(&str, &str)]) -> Result<Self, String> {
