@@ -151,6 +151,21 @@ async fn assert_reveals_shown(
     page
 }
 
+/// The claims pages of `server` show `bodies` as revealed, exactly as in `reference`.
+async fn assert_pages_are(
+    server: &RunningServer,
+    id: &str,
+    ids: &[String],
+    bodies: &[Value],
+    reference: &str,
+) {
+    let client = Client::new(&server.url());
+    assert_eq!(
+        assert_reveals_shown(&client, id, ids, bodies).await,
+        reference
+    );
+}
+
 /// A challenge set up by [`setup`] and closed with its first two claims revealed, and its claims
 /// pages as they show them then.
 async fn closed_with_two_reveals(
@@ -210,7 +225,6 @@ async fn start_up_backfills_the_public_reveals_of_closed_challenges() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Clock::manual(T0);
     let (server, id, ids, bodies, reference) = closed_with_two_reveals(dir.path(), &clock).await;
-    let bodies = &bodies[..];
     let cleared = sqlx::query("UPDATE claims SET reveal_json = NULL")
         .execute(app(&server).store.pool())
         .await
@@ -225,22 +239,14 @@ async fn start_up_backfills_the_public_reveals_of_closed_challenges() {
     assert!(copies[0].is_some() && copies[1].is_some(), "backfilled");
     assert_eq!((copies[2].as_deref(), copies[3].as_deref()), (None, None));
     spoil_sealed_reveals(&app_1).await;
-    let client = Client::new(&server.url());
-    assert_eq!(
-        assert_reveals_shown(&client, &id, &ids, bodies).await,
-        reference
-    );
+    assert_pages_are(&server, &id, &ids, &bodies, &reference).await;
     server.stop().await.unwrap();
 
     // Idempotent: a second start-up has nothing to do (the sealed reveals, spoiled, are not
     // opened again) and the pages are the same.
     let server = start(config(dir.path()), clock.clone()).await;
     assert_eq!(public_copies(&app(&server), &ids).await, copies);
-    let client = Client::new(&server.url());
-    assert_eq!(
-        assert_reveals_shown(&client, &id, &ids, bodies).await,
-        reference
-    );
+    assert_pages_are(&server, &id, &ids, &bodies, &reference).await;
     server.stop().await.unwrap();
 }
 
@@ -251,7 +257,6 @@ async fn start_up_migrates_and_backfills_a_database_without_the_column() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Clock::manual(T0);
     let (server, id, ids, bodies, reference) = closed_with_two_reveals(dir.path(), &clock).await;
-    let bodies = &bodies[..];
     server.stop().await.unwrap();
 
     // Back to the schema of migrations 0001 and 0002.
@@ -276,11 +281,7 @@ async fn start_up_migrates_and_backfills_a_database_without_the_column() {
     let copies = public_copies(&app, &ids).await;
     assert!(copies[0].is_some() && copies[1].is_some(), "backfilled");
     spoil_sealed_reveals(&app).await;
-    let client = Client::new(&server.url());
-    assert_eq!(
-        assert_reveals_shown(&client, &id, &ids, bodies).await,
-        reference
-    );
+    assert_pages_are(&server, &id, &ids, &bodies, &reference).await;
     server.stop().await.unwrap();
 }
 
