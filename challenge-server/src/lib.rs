@@ -24,6 +24,7 @@ pub mod seed;
 pub mod server;
 pub mod store;
 pub mod target_deps;
+pub mod targets;
 pub mod tracks;
 pub mod verify;
 
