@@ -94,6 +94,7 @@ async fn main() {
         deadline_after_last_secs: Some(86_400),
         close_on_win: false,
         secrets: 1,
+        params: Default::default(),
     };
     let id = challenges::create(&app, spec, None).await.unwrap().id;
     let server = RunningServer::start(app).await.unwrap();

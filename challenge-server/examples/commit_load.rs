@@ -57,6 +57,7 @@ async fn main() {
         deadline_after_last_secs: None,
         close_on_win: false,
         secrets: 1,
+        params: Default::default(),
     };
     let id = challenges::create(&app, spec, None).await.unwrap().id;
     let server = RunningServer::start(app).await.unwrap();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::tracks::Schedule;
+use crate::tracks::{Schedule, TrackFields};
 
 /// `GET /server-key`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,8 +125,11 @@ pub struct ChallengeView {
     pub seed_commitment: String,
     /// The secrets' commitments.
     pub secret_commitments: Vec<SecretCommitmentView>,
-    /// The parties' bundles, by name (`alice`, `bob`).
+    /// The parties' bundles as published at creation, by name.
     pub parties: BTreeMap<String, PartyView>,
+    /// The track's own parameters, in place (none for the passive track).
+    #[serde(flatten)]
+    pub track_fields: TrackFields,
     /// The target-impl build.
     pub target_impl: TargetIdentity,
     /// Transcript entries published so far.

@@ -3,22 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use target_impl::Device;
 use target_impl::hazmat::sha256;
 
+use crate::Error;
 use crate::api::{
     ChallengeSummary, ChallengeView, PartyView, SecretCommitmentView, TranscriptEntryView,
 };
 use crate::keys::{Purpose, random_hex};
-use crate::log::Event;
+use crate::log::{CreatedEvent, Event};
 use crate::seed::MasterSeed;
-use crate::server::App;
-use crate::store::challenges::ChallengeRow;
+use crate::state::App;
+use crate::store::challenges::{ChallengeRow, PartyRow};
 use crate::store::transcript::EntryRow;
 use crate::store::{self, Tx};
-use crate::tracks::ChallengeSpec;
-use crate::tracks::passive::{self, Parties};
-use crate::{Error, TARGET_IMPL_DEPS_SHA256, TARGET_IMPL_SOURCE_SHA256, TARGET_IMPL_VERSION};
+use crate::targets::{self, Target};
+use crate::tracks::{
+    self, ChallengeSpec, Parties, Party, Public, SecretPlacement, Track, TrackFields, TrackSpec,
+};
 
 /// Length of a challenge or claim id in hex digits.
 pub const ID_HEX_LEN: usize = 16;
@@ -28,12 +29,23 @@ pub fn is_id(id: &str) -> bool {
     id.len() == ID_HEX_LEN && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Creates a challenge from `spec`. The seed is drawn from the OS unless given (tests, which
-/// need to know a secret). Everything public is logged before any traffic.
+/// Creates a challenge from `spec` on target-impl. The seed is drawn from the OS unless given
+/// (tests, which need to know a secret). Everything public is logged before any traffic.
 pub async fn create(
     app: &App,
     spec: ChallengeSpec,
     seed: Option<MasterSeed>,
+) -> Result<ChallengeRow, Error> {
+    create_on(app, spec, seed, targets::real()).await
+}
+
+/// Creates a challenge from `spec` played on `target` (target-impl, or in the server's tests a
+/// weakened copy: `targets::by_flaw`).
+pub async fn create_on(
+    app: &App,
+    spec: ChallengeSpec,
+    seed: Option<MasterSeed>,
+    target: &'static dyn Target,
 ) -> Result<ChallengeRow, Error> {
     let now = app.clock.now();
     let spec = spec.validate(now)?;
@@ -42,9 +54,24 @@ pub async fn create(
         None => MasterSeed::generate()?,
     };
     let id = random_hex(ID_HEX_LEN / 2)?;
-    let setup = passive::setup(&seed, &spec.schedule, spec.secrets)?;
-    let parties = passive::parties(&seed)?;
-    let (sealed_alice, sealed_bob) = seal_parties(app, &id, &parties)?;
+    let track_spec = TrackSpec {
+        schedule: spec.schedule,
+        secrets: spec.secrets,
+        params: spec.params.clone(),
+    };
+    let setup = spec.track.setup(target, &seed, &track_spec)?;
+    let sealed = seal_parties(app, &id, &setup.parties)?;
+    let parties: Vec<PartyRow> = setup
+        .bundles
+        .iter()
+        .zip(sealed)
+        .map(|((name, bundle), (_, sealed_state))| PartyRow {
+            name: name.clone(),
+            bundle: bundle.clone(),
+            sealed_state,
+        })
+        .collect();
+    let identity = target.identity();
     let rules_sha256 = sha256(&[spec.rules.as_bytes()]);
     let mut row = ChallengeRow {
         id: id.clone(),
@@ -62,35 +89,39 @@ pub async fn create(
             .kek
             .seal(Purpose::MasterSeed { challenge: &id }, seed.expose())?,
         revealed_seed: None,
-        alice_bundle: setup.alice_bundle,
-        bob_bundle: setup.bob_bundle,
-        target_impl_version: TARGET_IMPL_VERSION.to_owned(),
-        target_impl_source_sha256: TARGET_IMPL_SOURCE_SHA256.to_owned(),
-        target_impl_deps_sha256: Some(TARGET_IMPL_DEPS_SHA256.to_owned()),
+        target_impl_version: identity.version,
+        target_impl_source_sha256: identity.source_sha256,
+        target_impl_deps_sha256: identity.deps_sha256,
         status: "open".to_owned(),
         closed_at: None,
         close_reason: None,
         next_entry: 0,
-        sealed_alice,
-        sealed_bob,
         created_log_index: 0,
+        target_flaw: identity.flaw,
+        track_params: if spec.params.is_empty() {
+            None
+        } else {
+            Some(spec.params.to_json()?)
+        },
     };
-    let event = created_event(&row, &spec.bounty, &setup.secrets);
+    let event = created_event(&row, &spec.bounty, &setup.secrets, setup.event_fields);
     let (mut log, mut tx) = app.log.begin(&app.store).await?;
     row.created_log_index = log.append(&mut tx, &event).await?;
-    store::challenges::insert(&mut tx, &row, &setup.secrets).await?;
+    store::challenges::insert(&mut tx, &row, &setup.secrets, &parties).await?;
     tx.commit().await?;
     log.committed();
     tracing::info!(challenge = %row.id, messages = row.schedule.messages, "challenge created");
     Ok(row)
 }
 
-fn created_event(
+/// The `challenge-created` event: the common fields, with the track's own in their place.
+pub fn created_event(
     row: &ChallengeRow,
     bounty: &BTreeMap<String, String>,
-    secrets: &[passive::SecretPlacement],
+    secrets: &[SecretPlacement],
+    track_fields: TrackFields,
 ) -> Event {
-    Event::ChallengeCreated {
+    Event::ChallengeCreated(Box::new(CreatedEvent {
         challenge: row.id.clone(),
         track: row.track.clone(),
         title: row.title.clone(),
@@ -101,14 +132,14 @@ fn created_event(
         close_on_win: row.close_on_win,
         seed_commitment: hex::encode(row.seed_commitment),
         secret_commitments: secret_views(secrets),
-        alice_bundle_sha256: hex::encode(sha256(&[&row.alice_bundle])),
-        bob_bundle_sha256: hex::encode(sha256(&[&row.bob_bundle])),
-        target_impl: Box::new(row.target_identity()),
+        track_fields,
+        target_impl: row.target_identity(),
         time: row.created_at,
-    }
+    }))
 }
 
-fn secret_views(secrets: &[passive::SecretPlacement]) -> Vec<SecretCommitmentView> {
+/// The secrets' public commitments.
+pub fn secret_views(secrets: &[SecretPlacement]) -> Vec<SecretCommitmentView> {
     secrets
         .iter()
         .map(|p| SecretCommitmentView {
@@ -119,43 +150,72 @@ fn secret_views(secrets: &[passive::SecretPlacement]) -> Vec<SecretCommitmentVie
         .collect()
 }
 
-fn seal_parties(app: &App, id: &str, parties: &Parties) -> Result<(Vec<u8>, Vec<u8>), Error> {
-    let alice = app.kek.seal(
-        Purpose::DeviceState {
-            challenge: id,
-            party: "alice",
-        },
-        &parties.alice.to_bytes(),
-    )?;
-    let bob = app.kek.seal(
-        Purpose::DeviceState {
-            challenge: id,
-            party: "bob",
-        },
-        &parties.bob.to_bytes(),
-    )?;
-    Ok((alice, bob))
+fn seal_parties(app: &App, id: &str, parties: &Parties) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    parties
+        .0
+        .iter()
+        .map(|p| {
+            let sealed = app.kek.seal(
+                Purpose::DeviceState {
+                    challenge: id,
+                    party: &p.name,
+                },
+                &p.device.state(),
+            )?;
+            Ok((p.name.clone(), sealed))
+        })
+        .collect()
 }
 
-fn open_parties(app: &App, row: &ChallengeRow) -> Result<Parties, Error> {
-    let alice = app.kek.open(
-        Purpose::DeviceState {
-            challenge: &row.id,
-            party: "alice",
+fn open_parties(app: &App, row: &ChallengeRow, rows: &[PartyRow]) -> Result<Parties, Error> {
+    let target = target_of(row)?;
+    let mut parties = Vec::with_capacity(rows.len());
+    for p in rows {
+        let state = app.kek.open(
+            Purpose::DeviceState {
+                challenge: &row.id,
+                party: &p.name,
+            },
+            &p.sealed_state,
+        )?;
+        parties.push(Party {
+            name: p.name.clone(),
+            device: target.restore(&state)?,
+        });
+    }
+    Ok(Parties(parties))
+}
+
+/// The track a challenge plays.
+pub fn track_of(row: &ChallengeRow) -> Result<&'static dyn Track, Error> {
+    tracks::by_name(&row.track)
+        .ok_or_else(|| Error::internal(format!("challenge {} has an unknown track", row.id)))
+}
+
+/// The target a challenge plays on.
+pub fn target_of(row: &ChallengeRow) -> Result<&'static dyn Target, Error> {
+    targets::by_flaw(row.target_flaw.as_deref())
+}
+
+fn public_of_parts(row: &ChallengeRow, secrets: Vec<SecretPlacement>) -> Result<Public, Error> {
+    Ok(Public {
+        schedule: row.schedule,
+        secrets,
+        params: match &row.track_params {
+            Some(json) => TrackFields::from_json(json)?,
+            None => TrackFields::default(),
         },
-        &row.sealed_alice,
-    )?;
-    let bob = app.kek.open(
-        Purpose::DeviceState {
-            challenge: &row.id,
-            party: "bob",
-        },
-        &row.sealed_bob,
-    )?;
-    Ok(Parties {
-        alice: Device::from_bytes(&alice)?,
-        bob: Device::from_bytes(&bob)?,
     })
+}
+
+/// What challenge `row` published about its game, for its track.
+pub async fn public(app: &App, row: &ChallengeRow) -> Result<Public, Error> {
+    public_of_parts(row, store::challenges::secrets(&app.store, &row.id).await?)
+}
+
+/// [`public`], read inside a write transaction.
+pub async fn public_in(tx: &mut Tx, row: &ChallengeRow) -> Result<Public, Error> {
+    public_of_parts(row, store::challenges::secrets_in(tx, &row.id).await?)
 }
 
 /// The challenge's master seed, unsealed.
@@ -203,27 +263,26 @@ pub async fn store_next_entry(app: &App, id: &str) -> Result<Option<EntryRow>, E
 /// Plays entry `row.next_entry` and stores it (unpublished) with the parties' new sealed
 /// states, in one transaction; `None` if the challenge closed or moved on meanwhile.
 async fn produce(app: &App, row: &ChallengeRow) -> Result<Option<EntryRow>, Error> {
+    let track = track_of(row)?;
     let seed = open_seed(app, row)?;
-    let placements = store::challenges::secrets(&app.store, &row.id).await?;
-    let mut parties = open_parties(app, row)?;
+    let public = public(app, row).await?;
+    let rows = store::challenges::parties(&app.store, &row.id).await?;
+    let mut parties = open_parties(app, row, &rows)?;
     let k = row.next_entry;
-    let (schedule, id) = (row.schedule, row.id.clone());
+    let id = row.id.clone();
     let (step, parties) = tokio::task::spawn_blocking(move || {
-        let step = if k == 0 {
-            passive::bundle_step(&parties, &schedule)
-        } else {
-            passive::play_step(&mut parties, &seed, &schedule, &placements, k)
-        };
-        step.map(|s| (s, parties))
+        track
+            .step(&seed, &public, k, &mut parties)
+            .map(|s| (s, parties))
     })
     .await
     .map_err(Error::internal)??;
-    let (sealed_alice, sealed_bob) = seal_parties(app, &id, &parties)?;
+    let sealed = seal_parties(app, &id, &parties)?;
     let entry = EntryRow {
         index: step.index,
         sent_at: step.sent_at,
-        direction: step.direction.name().to_owned(),
-        kind: step.kind.name().to_owned(),
+        direction: step.direction,
+        kind: step.kind,
         bytes: step.bytes,
         published: false,
         log_index: None,
@@ -235,7 +294,7 @@ async fn produce(app: &App, row: &ChallengeRow) -> Result<Option<EntryRow>, Erro
         return Ok(None);
     }
     store::transcript::insert_stored(&mut tx, &id, &entry).await?;
-    store::challenges::save_states(&mut tx, &id, k + 1, &sealed_alice, &sealed_bob).await?;
+    store::challenges::save_states(&mut tx, &id, k + 1, &sealed).await?;
     tx.commit().await?;
     Ok(Some(entry))
 }
@@ -327,7 +386,7 @@ pub(crate) async fn close_in(
     .await?;
     store::challenges::close(tx, &row.id, now, reason, seed.expose()).await?;
     // The claims revealed so far become public with the seed, in the same transaction.
-    crate::claims::publish_reveals_in(&app.kek, tx, &row.id).await?;
+    store::claims::publish_reveals_in(&app.kek, tx, &row.id).await?;
     Ok(())
 }
 
@@ -350,10 +409,7 @@ pub async fn find(app: &App, id: &str, field: &'static str) -> Result<ChallengeR
 /// The public view of a challenge.
 pub async fn view(app: &App, row: &ChallengeRow) -> Result<ChallengeView, Error> {
     let secrets = store::challenges::secrets(&app.store, &row.id).await?;
-    let party = |bundle: &[u8]| PartyView {
-        bundle: hex::encode(bundle),
-        bundle_sha256: hex::encode(sha256(&[bundle])),
-    };
+    let parties = store::challenges::parties(&app.store, &row.id).await?;
     Ok(ChallengeView {
         id: row.id.clone(),
         title: row.title.clone(),
@@ -368,10 +424,17 @@ pub async fn view(app: &App, row: &ChallengeRow) -> Result<ChallengeView, Error>
         created_at: row.created_at,
         seed_commitment: hex::encode(row.seed_commitment),
         secret_commitments: secret_views(&secrets),
-        parties: BTreeMap::from([
-            ("alice".to_owned(), party(&row.alice_bundle)),
-            ("bob".to_owned(), party(&row.bob_bundle)),
-        ]),
+        parties: parties
+            .into_iter()
+            .map(|p| {
+                let view = PartyView {
+                    bundle: hex::encode(&p.bundle),
+                    bundle_sha256: hex::encode(sha256(&[&p.bundle])),
+                };
+                (p.name, view)
+            })
+            .collect(),
+        track_fields: public_of_parts(row, Vec::new())?.params,
         target_impl: row.target_identity(),
         published_entries: store::transcript::published_count(&app.store, &row.id).await?,
         created_log_index: row.created_log_index,

@@ -11,12 +11,14 @@ use zeroize::Zeroizing;
 use crate::Error;
 use crate::api::{ClaimView, CommitRequest, DecisionRequest, Receipt, RevealRequest, VerdictView};
 use crate::challenges::{self, is_id};
-use crate::keys::{Kek, Purpose, ct_eq32, random_hex};
+pub use crate::fields::hex_field;
+use crate::keys::{Purpose, ct_eq32, random_hex};
 use crate::log::Event;
-use crate::server::App;
+use crate::state::App;
 use crate::store::claims::ClaimRow;
 use crate::store::{self};
-use crate::tracks::passive::{self, SECRET_LEN};
+pub use crate::tracks::ClaimBody;
+use crate::tracks::{Judgement, SECRET_LEN};
 
 /// Longest claimant name.
 pub const MAX_CLAIMANT_LEN: usize = 64;
@@ -27,32 +29,6 @@ pub const MAX_FINDING_LEN: usize = 8_000;
 pub const CLAIM_LABEL: &str = "challenge-server/v1/claim";
 /// The first line of a receipt text.
 pub const RECEIPT_LABEL: &str = "challenge-server/v1/receipt";
-
-/// What a claim asserts.
-#[derive(Clone, PartialEq, Eq)]
-pub enum ClaimBody {
-    /// Message `message` carries `secret`.
-    Secret {
-        /// Transcript index.
-        message: u64,
-        /// The secret.
-        secret: Zeroizing<[u8; SECRET_LEN]>,
-    },
-    /// A free-form finding (RNG, side channel, implementation), judged by the operator.
-    Finding {
-        /// Its text.
-        text: Zeroizing<String>,
-    },
-}
-
-impl core::fmt::Debug for ClaimBody {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            ClaimBody::Secret { message, .. } => write!(f, "Secret {{ message: {message}, .. }}"),
-            ClaimBody::Finding { .. } => f.write_str("Finding { .. }"),
-        }
-    }
-}
 
 /// The exact text whose SHA-256 is the commitment (docs/API.md, "Claim commitment"): lines
 /// ending in `\n`.
@@ -99,25 +75,6 @@ pub fn is_claimant(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
-}
-
-/// Decodes exactly `N` bytes of lowercase hex, or an error naming `field`.
-pub fn hex_field<const N: usize>(field: &str, value: &str) -> Result<[u8; N], Error> {
-    let expected = || {
-        Error::invalid(
-            field,
-            format!("expected {} lowercase hex digits ({N} bytes)", 2 * N),
-        )
-    };
-    if value.len() != 2 * N
-        || !value
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    {
-        return Err(expected());
-    }
-    let bytes = hex::decode(value).map_err(|_| expected())?;
-    bytes.as_slice().try_into().map_err(|_| expected())
 }
 
 /// Checks a reveal request's fields and returns what it claims and its nonce.
@@ -308,39 +265,30 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
         .await?
         .ok_or_else(|| Error::internal("a claim's challenge is missing"))?;
     let now = app.clock.now();
-    let (kind, verdict) = match &body {
-        ClaimBody::Secret { message, secret } => {
-            let seed = challenges::open_seed(app, &challenge)?;
-            let placements = store::challenges::secrets_in(&mut tx, &challenge.id).await?;
-            let verdict = if !passive::judge(&seed, &placements, *message, secret)? {
-                "invalid"
-            } else {
-                match store::claims::winner(&mut tx, &challenge.id, "secret").await? {
-                    Some(w) if w.log_index < claim.log_index => "valid-not-first",
-                    Some(w) => {
-                        // This commit came first: the earlier winner is superseded.
-                        let index = log
-                            .append(
-                                &mut tx,
-                                &verdict_event(&w, "valid-not-first", "automatic", now),
-                            )
-                            .await?;
-                        store::claims::set_verdict(
-                            &mut tx,
-                            &w.id,
-                            "valid-not-first",
-                            index,
-                            "automatic",
-                        )
-                        .await?;
-                        "won"
-                    }
-                    None => "won",
-                }
-            };
-            ("secret", verdict)
-        }
-        ClaimBody::Finding { .. } => ("finding", "needs-review"),
+    let kind = body.kind();
+    let track = challenges::track_of(&challenge)?;
+    let seed = challenges::open_seed(app, &challenge)?;
+    let public = challenges::public_in(&mut tx, &challenge).await?;
+    let verdict = match track.judge(&seed, &public, &body)? {
+        Judgement::Invalid => "invalid",
+        Judgement::NeedsReview => "needs-review",
+        // Priority among valid claims of a kind: the lowest commit log index.
+        Judgement::Valid => match store::claims::winner(&mut tx, &challenge.id, kind).await? {
+            Some(w) if w.log_index < claim.log_index => "valid-not-first",
+            Some(w) => {
+                // This commit came first: the earlier winner is superseded.
+                let index = log
+                    .append(
+                        &mut tx,
+                        &verdict_event(&w, "valid-not-first", "automatic", now),
+                    )
+                    .await?;
+                store::claims::set_verdict(&mut tx, &w.id, "valid-not-first", index, "automatic")
+                    .await?;
+                "won"
+            }
+            None => "won",
+        },
     };
     let log_index = log
         .append(&mut tx, &verdict_event(&claim, verdict, "automatic", now))
@@ -451,43 +399,6 @@ pub fn receipt(claim: &ClaimRow) -> Receipt {
         signature: hex::encode(&claim.receipt_signature),
         checkpoint: claim.receipt_checkpoint.clone(),
     }
-}
-
-/// Makes public, inside the transaction, the reveal of every claim of `challenge` revealed
-/// without a public copy: the close does this (in its transaction) for the claims revealed
-/// before it, and the start-up backfill for a database written before the copy existed.
-/// Returns how many were made public.
-pub(crate) async fn publish_reveals_in(
-    kek: &Kek,
-    tx: &mut store::Tx,
-    challenge: &str,
-) -> Result<usize, Error> {
-    let claims = store::claims::unpublished_reveals_in(tx, challenge).await?;
-    for claim in &claims {
-        let Some(sealed) = &claim.sealed_reveal else {
-            continue;
-        };
-        let bytes = kek.open(Purpose::ClaimReveal { claim: &claim.id }, sealed)?;
-        // Re-encoded from the parsed request: what `view` has always shown.
-        let reveal: RevealRequest = serde_json::from_slice(&bytes)?;
-        store::claims::set_reveal_json(tx, &claim.id, &serde_json::to_string(&reveal)?).await?;
-    }
-    Ok(claims.len())
-}
-
-/// At start-up: makes public the reveals of the closed challenges whose revealed claims lack
-/// their public copy (a database written before it existed), one transaction per challenge.
-/// Idempotent: a second run finds nothing to do. Returns how many reveals were made public.
-pub async fn backfill_public_reveals(store: &store::Store, kek: &Kek) -> Result<usize, Error> {
-    let mut published = 0;
-    for id in store::claims::closed_without_public_reveals(store).await? {
-        let mut tx = store.begin_write().await?;
-        // Re-checked inside the write lock: a challenge is never reopened, so still closed.
-        published += publish_reveals_in(kek, &mut tx, &id).await?;
-        tx.commit().await?;
-        tracing::info!(challenge = %id, "made the revealed claims of a closed challenge public");
-    }
-    Ok(published)
 }
 
 /// The public view of a claim; the revealed content only once the challenge is closed, from

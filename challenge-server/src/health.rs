@@ -8,52 +8,16 @@
 //! stored transcript once per process, and requests for one challenge wait on the same solver,
 //! so a burst of requests costs one computation.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use tokio::sync::Mutex;
-
 use crate::Error;
 use crate::api::{ChallengeHealth, HealthView};
 use crate::challenges;
-use crate::server::App;
+use crate::state::App;
 use crate::store;
 use crate::store::challenges::ChallengeRow;
-use crate::tracks::passive::{Direction, Kind, Solver, Step};
+use crate::tracks::Entry;
 
 /// Published entries read from the store per step of a catch-up.
 const FEED_PAGE: u64 = 256;
-
-type Slot = Arc<Mutex<Option<Solver>>>;
-
-/// The solvers by challenge id, and how much work they did.
-#[derive(Debug, Default)]
-pub struct HealthCache {
-    solvers: std::sync::Mutex<HashMap<String, Slot>>,
-    entries_solved: AtomicU64,
-    solvers_built: AtomicU64,
-}
-
-impl HealthCache {
-    /// Published entries solved since start-up, all challenges together: each entry once.
-    pub fn entries_solved(&self) -> u64 {
-        self.entries_solved.load(Ordering::SeqCst)
-    }
-
-    /// Solvers built since start-up (one per challenge, unless one failed).
-    pub fn solvers_built(&self) -> u64 {
-        self.solvers_built.load(Ordering::SeqCst)
-    }
-
-    fn slot(&self, id: &str) -> Slot {
-        let mut solvers = self
-            .solvers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        solvers.entry(id.to_owned()).or_default().clone()
-    }
-}
 
 /// Checks every challenge.
 pub async fn check(app: &App) -> Result<HealthView, Error> {
@@ -78,9 +42,11 @@ pub async fn advance(app: &App, row: &ChallengeRow) -> Result<ChallengeHealth, E
         Some(solver) => solver,
         None => {
             let seed = challenges::open_seed(app, row)?;
-            let placements = store::challenges::secrets(&app.store, &row.id).await?;
-            app.health.solvers_built.fetch_add(1, Ordering::SeqCst);
-            Solver::new(seed, row.schedule, placements)?
+            let public = challenges::public(app, row).await?;
+            let solver =
+                challenges::track_of(row)?.solver(challenges::target_of(row)?, &seed, &public)?;
+            app.health.count_built();
+            solver
         }
     };
     loop {
@@ -89,7 +55,7 @@ pub async fn advance(app: &App, row: &ChallengeRow) -> Result<ChallengeHealth, E
         if rows.is_empty() {
             break;
         }
-        let steps: Vec<Step> = rows.into_iter().map(step_of).collect();
+        let steps: Vec<Entry> = rows.into_iter().map(entry_of).collect();
         let n = steps.len() as u64;
         solver = tokio::task::spawn_blocking(move || {
             for step in &steps {
@@ -99,7 +65,7 @@ pub async fn advance(app: &App, row: &ChallengeRow) -> Result<ChallengeHealth, E
         })
         .await
         .map_err(Error::internal)??;
-        app.health.entries_solved.fetch_add(n, Ordering::SeqCst);
+        app.health.count_solved(n);
     }
     let report = solver.report();
     *guard = Some(solver);
@@ -117,19 +83,12 @@ pub async fn advance(app: &App, row: &ChallengeRow) -> Result<ChallengeHealth, E
     })
 }
 
-fn step_of(e: store::transcript::EntryRow) -> Step {
-    Step {
+fn entry_of(e: store::transcript::EntryRow) -> Entry {
+    Entry {
         index: e.index,
         sent_at: e.sent_at,
-        direction: match e.direction.as_str() {
-            "alice-to-bob" => Direction::AliceToBob,
-            _ => Direction::BobToAlice,
-        },
-        kind: match e.kind.as_str() {
-            "bundle" => Kind::Bundle,
-            "initial" => Kind::Initial,
-            _ => Kind::Ratchet,
-        },
+        direction: e.direction,
+        kind: e.kind,
         bytes: e.bytes,
     }
 }

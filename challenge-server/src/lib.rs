@@ -3,9 +3,11 @@
 //! public event in an RFC 6962 transparency log, and reveals its seed at the close so that anyone
 //! can check the contest with [`verify`].
 //!
-//! Layers: [`http`] (routes, extractors), [`tracks`] (the games), [`store`] (persistence),
-//! [`log`] (transparency), [`config`]. [`challenges`] and [`claims`] are the operations that the
-//! HTTP handlers, the CLI and the [`scheduler`] call.
+//! Layers: [`http`] (routes, extractors), [`tracks`] (the games, behind one interface),
+//! [`targets`] (the protocol under attack, behind one interface), [`store`] (persistence),
+//! [`log`] (transparency), [`config`]. [`challenges`], [`claims`] and [`health`] are the
+//! operations that the HTTP handlers, the CLI and the [`scheduler`] call, all on the shared
+//! [`state::App`]; [`server`] only starts them.
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +17,7 @@ pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod fields;
 pub mod health;
 pub mod http;
 pub mod keys;
@@ -22,6 +25,7 @@ pub mod log;
 pub mod scheduler;
 pub mod seed;
 pub mod server;
+pub mod state;
 pub mod store;
 pub mod target_deps;
 pub mod targets;
@@ -30,7 +34,8 @@ pub mod verify;
 
 pub use config::Config;
 pub use error::Error;
-pub use server::{App, RunningServer};
+pub use server::RunningServer;
+pub use state::App;
 
 /// The target-impl version this server was built with (its Cargo.toml `version`).
 pub const TARGET_IMPL_VERSION: &str = env!("TARGET_IMPL_VERSION");

@@ -169,7 +169,7 @@ async fn serve(config: Config, demo: bool) -> Result<(), Error> {
         .is_empty()
         && app.config.admin_token_sha256.is_none();
     let demo_challenge = if demo && store::challenges::list(&app.store).await?.is_empty() {
-        Some(challenges::create(&app, demo_spec(), None).await?)
+        Some(challenges::create(&app, challenge_server::tracks::demo_spec(), None).await?)
     } else {
         None
     };
@@ -219,31 +219,6 @@ fn admin_credentials(stored: usize, configured: bool) -> String {
             "admin credentials: admin_token_sha256 from the configuration and {n} token(s) in \
              the database"
         ),
-    }
-}
-
-/// The demo: 20 messages, one every 3 s, 2 secrets, closing 60 s after the last message.
-fn demo_spec() -> ChallengeSpec {
-    ChallengeSpec {
-        title: "Demo: find a secret in published PQXDH + Double Ratchet traffic".to_owned(),
-        rules: "Two parties derived from a secret seed exchange 20 messages, one every 3 seconds. \
-                Every byte they exchange is published in the transcript. Two messages carry a \
-                128-bit secret each; their salted commitments are published. Commit the SHA-256 \
-                of your claim (docs/API.md), then reveal it. The first valid commit by log index \
-                wins. The seed is revealed 60 seconds after the last message."
-            .to_owned(),
-        track: "passive".to_owned(),
-        bounty: [("secret".to_owned(), "demo: eternal glory".to_owned())].into(),
-        schedule: challenge_server::tracks::ScheduleSpec {
-            messages: 20,
-            interval_secs: 3,
-            start_at: None,
-            start_in_secs: Some(3),
-        },
-        deadline: None,
-        deadline_after_last_secs: Some(60),
-        close_on_win: false,
-        secrets: 2,
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::server::App;
+use crate::state::App;
 use crate::store;
 use crate::{challenges, health};
 

@@ -26,7 +26,7 @@ use tower_http::trace::TraceLayer;
 use self::error::ApiError;
 use self::limits::{AddressKey, RateLimiter};
 use crate::Error;
-use crate::server::App;
+use crate::state::App;
 
 /// The handlers' state. Its `Debug` shows the app's (which redacts every secret) and nothing of
 /// the limiters' keys (client addresses).

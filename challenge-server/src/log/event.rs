@@ -6,43 +6,48 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{SecretCommitmentView, TargetIdentity};
-use crate::tracks::Schedule;
+use crate::tracks::{Schedule, TrackFields};
+
+/// The `challenge-created` event: the common fields, and the track's own (`track_fields`,
+/// written in place after `secret_commitments`; the passive track's are the parties' bundle
+/// hashes, `alice_bundle_sha256` and `bob_bundle_sha256`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedEvent {
+    /// Challenge id.
+    pub challenge: String,
+    /// Track name.
+    pub track: String,
+    /// Title.
+    pub title: String,
+    /// SHA-256 of the rules.
+    pub rules_sha256: String,
+    /// Bounty per kind of win.
+    pub bounty: BTreeMap<String, String>,
+    /// Schedule.
+    pub schedule: Schedule,
+    /// Closing time.
+    pub deadline: u64,
+    /// Close on the first win.
+    pub close_on_win: bool,
+    /// The seed commitment.
+    pub seed_commitment: String,
+    /// The secrets' commitments.
+    pub secret_commitments: Vec<SecretCommitmentView>,
+    /// The track's own fields.
+    #[serde(flatten)]
+    pub track_fields: TrackFields,
+    /// The target build.
+    pub target_impl: TargetIdentity,
+    /// Creation time.
+    pub time: u64,
+}
 
 /// A public event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Event {
     /// A challenge was created: everything it committed to before any traffic.
-    ChallengeCreated {
-        /// Challenge id.
-        challenge: String,
-        /// Track name.
-        track: String,
-        /// Title.
-        title: String,
-        /// SHA-256 of the rules.
-        rules_sha256: String,
-        /// Bounty per kind of win.
-        bounty: BTreeMap<String, String>,
-        /// Schedule.
-        schedule: Schedule,
-        /// Closing time.
-        deadline: u64,
-        /// Close on the first win.
-        close_on_win: bool,
-        /// The seed commitment.
-        seed_commitment: String,
-        /// The secrets' commitments.
-        secret_commitments: Vec<SecretCommitmentView>,
-        /// SHA-256 of Alice's bundle.
-        alice_bundle_sha256: String,
-        /// SHA-256 of Bob's bundle.
-        bob_bundle_sha256: String,
-        /// The target-impl build.
-        target_impl: Box<TargetIdentity>,
-        /// Creation time.
-        time: u64,
-    },
+    ChallengeCreated(Box<CreatedEvent>),
     /// A transcript entry was published.
     Message {
         /// Challenge id.
@@ -113,8 +118,8 @@ impl Event {
     /// The challenge the event is about.
     pub fn challenge(&self) -> &str {
         match self {
-            Event::ChallengeCreated { challenge, .. }
-            | Event::Message { challenge, .. }
+            Event::ChallengeCreated(created) => &created.challenge,
+            Event::Message { challenge, .. }
             | Event::ClaimCommitted { challenge, .. }
             | Event::Verdict { challenge, .. }
             | Event::ChallengeClosed { challenge, .. }

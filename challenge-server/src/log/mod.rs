@@ -17,7 +17,7 @@ use crate::Error;
 use crate::keys::ServerKey;
 use crate::store::{self, Store, Tx};
 
-pub use event::Event;
+pub use event::{CreatedEvent, Event};
 
 /// Longest range of entries served at once.
 pub const MAX_ENTRIES_PAGE: u64 = 1000;

@@ -1,12 +1,11 @@
-//! Challenges, their secrets' placements, and the sealed party states.
+//! Challenges, their secrets' placements, and their parties (bundle and sealed state).
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::{Store, Tx, blob32, db_int, from_db};
 use crate::Error;
-use crate::tracks::Schedule;
-use crate::tracks::passive::SecretPlacement;
+use crate::tracks::{Schedule, SecretPlacement};
 
 /// A challenge row.
 #[derive(Clone, Debug)]
@@ -37,10 +36,6 @@ pub struct ChallengeRow {
     pub sealed_seed: Vec<u8>,
     /// The seed, once revealed.
     pub revealed_seed: Option<[u8; 32]>,
-    /// Alice's bundle.
-    pub alice_bundle: Vec<u8>,
-    /// Bob's bundle.
-    pub bob_bundle: Vec<u8>,
     /// target-impl version.
     pub target_impl_version: String,
     /// target-impl source hash.
@@ -55,12 +50,23 @@ pub struct ChallengeRow {
     pub close_reason: Option<String>,
     /// The next transcript entry to produce.
     pub next_entry: u64,
-    /// Alice's sealed device state after entry `next_entry - 1`.
-    pub sealed_alice: Vec<u8>,
-    /// Bob's sealed device state.
-    pub sealed_bob: Vec<u8>,
     /// Log index of `challenge-created`.
     pub created_log_index: u64,
+    /// The planted flaw of a weakened test target; `None` for target-impl itself.
+    pub target_flaw: Option<String>,
+    /// The track's own parameters (JSON object text), `None` for none.
+    pub track_params: Option<String>,
+}
+
+/// A party of a challenge.
+#[derive(Clone, Debug)]
+pub struct PartyRow {
+    /// Its name.
+    pub name: String,
+    /// Its bundle as published at creation.
+    pub bundle: Vec<u8>,
+    /// Its device state after entry `next_entry - 1`, sealed.
+    pub sealed_state: Vec<u8>,
 }
 
 impl ChallengeRow {
@@ -71,7 +77,7 @@ impl ChallengeRow {
             version: self.target_impl_version.clone(),
             source_sha256: self.target_impl_source_sha256.clone(),
             deps_sha256: self.target_impl_deps_sha256.clone(),
-            flaw: None,
+            flaw: self.target_flaw.clone(),
         }
     }
 
@@ -100,8 +106,6 @@ impl ChallengeRow {
             seed_commitment: blob32(&r.try_get::<Vec<u8>, _>("seed_commitment")?)?,
             sealed_seed: r.try_get("sealed_seed")?,
             revealed_seed: revealed.map(|s| blob32(&s)).transpose()?,
-            alice_bundle: r.try_get("alice_bundle")?,
-            bob_bundle: r.try_get("bob_bundle")?,
             target_impl_version: r.try_get("target_impl_version")?,
             target_impl_source_sha256: r.try_get("target_impl_source_sha256")?,
             target_impl_deps_sha256: r.try_get("target_impl_deps_sha256")?,
@@ -112,27 +116,27 @@ impl ChallengeRow {
                 .transpose()?,
             close_reason: r.try_get("close_reason")?,
             next_entry: from_db(r.try_get("next_entry")?)?,
-            sealed_alice: r.try_get("sealed_alice")?,
-            sealed_bob: r.try_get("sealed_bob")?,
             created_log_index: from_db(r.try_get("created_log_index")?)?,
+            target_flaw: r.try_get("target_flaw")?,
+            track_params: r.try_get("track_params")?,
         })
     }
 }
 
-/// Inserts a new challenge and its secrets' placements.
+/// Inserts a new challenge, its secrets' placements and its parties.
 pub async fn insert(
     tx: &mut Tx,
     row: &ChallengeRow,
     secrets: &[SecretPlacement],
+    parties: &[PartyRow],
 ) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO challenges (id, track, title, rules, rules_sha256, bounty, messages, \
          interval_secs, start_at, deadline, close_on_win, created_at, seed_commitment, \
-         sealed_seed, revealed_seed, alice_bundle, bob_bundle, target_impl_version, \
-         target_impl_source_sha256, status, closed_at, close_reason, next_entry, sealed_alice, \
-         sealed_bob, created_log_index, target_impl_deps_sha256) VALUES ($1, $2, $3, $4, $5, \
-         $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17, $18, $19, NULL, NULL, $20, \
-         $21, $22, $23, $24)",
+         sealed_seed, revealed_seed, target_impl_version, target_impl_source_sha256, status, \
+         closed_at, close_reason, next_entry, created_log_index, target_impl_deps_sha256, \
+         target_flaw, track_params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, NULL, $15, $16, $17, NULL, NULL, $18, $19, $20, $21, $22)",
     )
     .bind(&row.id)
     .bind(&row.track)
@@ -148,16 +152,14 @@ pub async fn insert(
     .bind(db_int(row.created_at)?)
     .bind(row.seed_commitment.as_slice())
     .bind(&row.sealed_seed)
-    .bind(&row.alice_bundle)
-    .bind(&row.bob_bundle)
     .bind(&row.target_impl_version)
     .bind(&row.target_impl_source_sha256)
     .bind(&row.status)
     .bind(db_int(row.next_entry)?)
-    .bind(&row.sealed_alice)
-    .bind(&row.sealed_bob)
     .bind(db_int(row.created_log_index)?)
     .bind(&row.target_impl_deps_sha256)
+    .bind(&row.target_flaw)
+    .bind(&row.track_params)
     .execute(&mut **tx)
     .await?;
     for p in secrets {
@@ -172,7 +174,53 @@ pub async fn insert(
         .execute(&mut **tx)
         .await?;
     }
+    for (position, p) in (0i64..).zip(parties) {
+        sqlx::query(
+            "INSERT INTO challenge_parties (challenge_id, position, name, bundle, sealed_state) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&row.id)
+        .bind(position)
+        .bind(&p.name)
+        .bind(&p.bundle)
+        .bind(&p.sealed_state)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
+}
+
+const PARTIES_QUERY: &str = "SELECT name, bundle, sealed_state FROM challenge_parties \
+                             WHERE challenge_id = $1 ORDER BY position";
+
+fn party_rows(rows: &[SqliteRow]) -> Result<Vec<PartyRow>, Error> {
+    rows.iter()
+        .map(|r| {
+            Ok(PartyRow {
+                name: r.try_get("name")?,
+                bundle: r.try_get("bundle")?,
+                sealed_state: r.try_get("sealed_state")?,
+            })
+        })
+        .collect()
+}
+
+/// A challenge's parties, in their published order.
+pub async fn parties(store: &Store, id: &str) -> Result<Vec<PartyRow>, Error> {
+    let rows = sqlx::query(PARTIES_QUERY)
+        .bind(id)
+        .fetch_all(store.pool())
+        .await?;
+    party_rows(&rows)
+}
+
+/// A challenge's parties, read inside a write transaction.
+pub async fn parties_in(tx: &mut Tx, id: &str) -> Result<Vec<PartyRow>, Error> {
+    let rows = sqlx::query(PARTIES_QUERY)
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+    party_rows(&rows)
 }
 
 /// One challenge.
@@ -243,23 +291,28 @@ fn placements(rows: &[SqliteRow]) -> Result<Vec<SecretPlacement>, Error> {
         .collect()
 }
 
-/// Records the sealed party states after entry `next_entry - 1`.
+/// Records the parties' sealed states after entry `next_entry - 1`.
 pub async fn save_states(
     tx: &mut Tx,
     id: &str,
     next_entry: u64,
-    sealed_alice: &[u8],
-    sealed_bob: &[u8],
+    sealed: &[(String, Vec<u8>)],
 ) -> Result<(), Error> {
-    sqlx::query(
-        "UPDATE challenges SET next_entry = $1, sealed_alice = $2, sealed_bob = $3 WHERE id = $4",
-    )
-    .bind(db_int(next_entry)?)
-    .bind(sealed_alice)
-    .bind(sealed_bob)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("UPDATE challenges SET next_entry = $1 WHERE id = $2")
+        .bind(db_int(next_entry)?)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for (name, state) in sealed {
+        sqlx::query(
+            "UPDATE challenge_parties SET sealed_state = $1 WHERE challenge_id = $2 AND name = $3",
+        )
+        .bind(state)
+        .bind(id)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 

@@ -6,6 +6,8 @@ use sqlx::sqlite::SqliteRow;
 
 use super::{Store, Tx, blob32, db_int, from_db};
 use crate::Error;
+use crate::api::RevealRequest;
+use crate::keys::{Kek, Purpose};
 
 /// A claim row.
 #[derive(Clone, Debug)]
@@ -266,4 +268,37 @@ pub async fn set_verdict(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Makes public, inside the transaction, the reveal of every claim of `challenge` revealed
+/// without a public copy: the close does this (in its transaction) for the claims revealed
+/// before it, and the start-up backfill for a database written before the copy existed.
+/// Returns how many were made public.
+pub async fn publish_reveals_in(kek: &Kek, tx: &mut Tx, challenge: &str) -> Result<usize, Error> {
+    let claims = unpublished_reveals_in(tx, challenge).await?;
+    for claim in &claims {
+        let Some(sealed) = &claim.sealed_reveal else {
+            continue;
+        };
+        let bytes = kek.open(Purpose::ClaimReveal { claim: &claim.id }, sealed)?;
+        // Re-encoded from the parsed request: what `view` has always shown.
+        let reveal: RevealRequest = serde_json::from_slice(&bytes)?;
+        set_reveal_json(tx, &claim.id, &serde_json::to_string(&reveal)?).await?;
+    }
+    Ok(claims.len())
+}
+
+/// At start-up: makes public the reveals of the closed challenges whose revealed claims lack
+/// their public copy (a database written before it existed), one transaction per challenge.
+/// Idempotent: a second run finds nothing to do. Returns how many reveals were made public.
+pub async fn backfill_public_reveals(store: &Store, kek: &Kek) -> Result<usize, Error> {
+    let mut published = 0;
+    for id in closed_without_public_reveals(store).await? {
+        let mut tx = store.begin_write().await?;
+        // Re-checked inside the write lock: a challenge is never reopened, so still closed.
+        published += publish_reveals_in(kek, &mut tx, &id).await?;
+        tx.commit().await?;
+        tracing::info!(challenge = %id, "made the revealed claims of a closed challenge public");
+    }
+    Ok(published)
 }

@@ -1,13 +1,415 @@
-//! The games (DESIGN section 4, "Tracks"). This issue builds the first, [`passive`]; a
-//! challenge names its track, and each track brings its own steps, solver and judge.
+//! The games (DESIGN section 4, "Tracks"), behind one interface: lifecycle code (challenges,
+//! claims, health, verify, store) reaches a track only through [`Track`], found by name in
+//! [`TRACKS`], so a new track is a module here and one line in that list. Each track plays on
+//! a [`Target`] (crate::targets), never on target-impl's types.
+//!
+//! What every track shares is defined here: the definition a challenge is created from
+//! ([`ChallengeSpec`]), its schedule, the committed secrets, the parties' devices, the
+//! transcript [`Entry`], the health [`Solver`] and the claims a [`Track::judge`] decides.
 
 pub mod passive;
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::seed::MasterSeed;
+use crate::targets::{Target, TargetDevice};
+
+/// Every track this server plays; the first is the default of a definition that names none.
+pub static TRACKS: [&dyn Track; 1] = [&passive::Passive];
+
+/// The track named `name`.
+pub fn by_name(name: &str) -> Option<&'static dyn Track> {
+    TRACKS.iter().copied().find(|t| t.name() == name)
+}
+
+/// The challenge `serve --demo` creates.
+pub fn demo_spec() -> ChallengeSpec {
+    passive::demo_spec()
+}
+
+/// The names of every track, for error messages.
+pub fn names() -> Vec<&'static str> {
+    TRACKS.iter().map(|t| t.name()).collect()
+}
+
+/// A game a challenge plays (DESIGN section 7, "Track interface"). Every method is a function
+/// of the seed and of what was published, so the server, a restart, the health solver and
+/// `verify` compute identical bytes.
+pub trait Track: Send + Sync + fmt::Debug {
+    /// The name in definitions, documents and log events.
+    fn name(&self) -> &'static str;
+
+    /// The kinds of win it judges, which are the bounty keys an operator may set.
+    fn win_kinds(&self) -> &'static [&'static str];
+
+    /// Checks the track's own parameters (`params` of the definition) against the schedule;
+    /// returns them as they are published. Errors name the field (`params.<name>`).
+    fn check_params(&self, params: &TrackFields, schedule: &Schedule)
+    -> Result<TrackFields, Error>;
+
+    /// The setup, before any traffic: the parties' devices and bundles from the seed, where
+    /// each secret goes with its commitment, and the track's own fields of the
+    /// `challenge-created` event.
+    fn setup(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        spec: &TrackSpec,
+    ) -> Result<Setup, Error>;
+
+    /// Scheduled transcript entry `k` (0 first), played on the parties' devices, which it
+    /// advances.
+    fn step(
+        &self,
+        seed: &MasterSeed,
+        public: &Public,
+        k: u64,
+        parties: &mut Parties,
+    ) -> Result<Entry, Error>;
+
+    /// The health solver: decrypts each published entry from the seed and checks that every
+    /// committed secret is really there.
+    fn solver(
+        &self,
+        target: &'static dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+    ) -> Result<Box<dyn Solver>, Error>;
+
+    /// Judges a revealed claim.
+    fn judge(
+        &self,
+        seed: &MasterSeed,
+        public: &Public,
+        claim: &ClaimBody,
+    ) -> Result<Judgement, Error>;
+
+    /// For `verify`: regenerates every published entry from the seed, compares each with what
+    /// was published (the first difference is the error), and solves them.
+    fn replay(
+        &self,
+        target: &'static dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        published: &[Entry],
+    ) -> Result<SolveReport, String>;
+}
+
+/// What a challenge published about its game, as its track needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Public {
+    /// The schedule.
+    pub schedule: Schedule,
+    /// The committed secrets, by index.
+    pub secrets: Vec<SecretPlacement>,
+    /// The track's own parameters.
+    pub params: TrackFields,
+}
+
+/// The track's part of a checked definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackSpec {
+    /// The schedule.
+    pub schedule: Schedule,
+    /// How many secrets to hide.
+    pub secrets: u32,
+    /// The track's own parameters, checked.
+    pub params: TrackFields,
+}
+
+/// A new challenge's setup.
+pub struct Setup {
+    /// The parties' devices as they are before entry 0, in the order they are published.
+    pub parties: Parties,
+    /// Each party's bundle at creation (published), in the same order.
+    pub bundles: Vec<(String, Vec<u8>)>,
+    /// Every secret's placement and commitment.
+    pub secrets: Vec<SecretPlacement>,
+    /// The track's own fields of the `challenge-created` event.
+    pub event_fields: TrackFields,
+}
+
+impl fmt::Debug for Setup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Setup")
+            .field("parties", &self.parties)
+            .field("secrets", &self.secrets)
+            .field("event_fields", &self.event_fields)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One party: a name (`alice`, `bob`) and its device.
+pub struct Party {
+    /// The party's name (its peer id for the others, and the sealing label of its state).
+    pub name: String,
+    /// Its device.
+    pub device: Box<dyn TargetDevice>,
+}
+
+/// A party's device, borrowed to change.
+pub type DeviceMut<'a> = &'a mut Box<dyn TargetDevice>;
+
+/// The parties of a challenge, in their published order.
+#[derive(Default)]
+pub struct Parties(pub Vec<Party>);
+
+impl fmt::Debug for Parties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|p| p.name.as_str()))
+            .finish()
+    }
+}
+
+impl Parties {
+    /// Party `name`'s device.
+    pub fn get(&self, name: &str) -> Result<&dyn TargetDevice, Error> {
+        self.0
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.device.as_ref())
+            .ok_or_else(|| Error::internal(format!("no party {name}")))
+    }
+
+    /// Party `name`'s device, to change.
+    pub fn get_mut(&mut self, name: &str) -> Result<&mut Box<dyn TargetDevice>, Error> {
+        self.0
+            .iter_mut()
+            .find(|p| p.name == name)
+            .map(|p| &mut p.device)
+            .ok_or_else(|| Error::internal(format!("no party {name}")))
+    }
+
+    /// Two parties' devices at once, to change: `(a, b)`.
+    pub fn pair_mut(
+        &mut self,
+        a: &str,
+        b: &str,
+    ) -> Result<(DeviceMut<'_>, DeviceMut<'_>), Error> {
+        let mut first = None;
+        let mut second = None;
+        for p in &mut self.0 {
+            if p.name == a {
+                first = Some(&mut p.device);
+            } else if p.name == b {
+                second = Some(&mut p.device);
+            }
+        }
+        first
+            .zip(second)
+            .ok_or_else(|| Error::internal(format!("no parties {a} and {b}")))
+    }
+
+    /// Party `name`'s device, taking it out.
+    pub fn into_device(self, name: &str) -> Result<Box<dyn TargetDevice>, Error> {
+        self.0
+            .into_iter()
+            .find(|p| p.name == name)
+            .map(|p| p.device)
+            .ok_or_else(|| Error::internal(format!("no party {name}")))
+    }
+
+    /// A copy of every device.
+    pub fn duplicate(&self) -> Self {
+        Self(
+            self.0
+                .iter()
+                .map(|p| Party {
+                    name: p.name.clone(),
+                    device: p.device.duplicate(),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// One transcript entry: exactly the bytes that crossed the wire, with their time.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Index in the transcript.
+    pub index: u64,
+    /// Scheduled time (the protocol's `now`).
+    pub sent_at: u64,
+    /// Sender and receiver, as the API names them (`alice-to-bob`).
+    pub direction: String,
+    /// What it is, as the API names it (`bundle`, `initial`, `ratchet`).
+    pub kind: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("index", &self.index)
+            .field("sent_at", &self.sent_at)
+            .field("direction", &self.direction)
+            .field("kind", &self.kind)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// What a health solver found in the published traffic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SolveReport {
+    /// Published entries examined.
+    pub entries_checked: u64,
+    /// Secrets found in the published messages, with their commitments matching.
+    pub secrets_confirmed: u32,
+    /// Secrets whose message is not published yet.
+    pub secrets_pending: u32,
+    /// The first problem, if any: the challenge is not solvable as committed.
+    pub problem: Option<String>,
+}
+
+/// A health solver fed one published entry at a time, so that each entry is solved once, as
+/// it is published, instead of the whole transcript on each look.
+pub trait Solver: Send + fmt::Debug {
+    /// The index of the next published entry it expects.
+    fn next_index(&self) -> u64;
+    /// Solves one more published entry (after the first problem, entries are only skipped).
+    fn feed(&mut self, entry: &Entry) -> Result<(), Error>;
+    /// What it found so far.
+    fn report(&self) -> SolveReport;
+}
+
+/// Length of a secret, in bytes (128 bits).
+pub const SECRET_LEN: usize = 16;
+
+/// Where secret `index` sits, and its public salted commitment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecretPlacement {
+    /// The secret's number.
+    pub index: u32,
+    /// The transcript index of the message that carries it.
+    pub message: u64,
+    /// `SHA-256("challenge-server/v1/secret-commitment\n" || salt || secret)`.
+    pub commitment: [u8; 32],
+}
+
+/// What a claim asserts (docs/API.md, "Claim commitment").
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClaimBody {
+    /// Message `message` carries `secret`.
+    Secret {
+        /// Transcript index.
+        message: u64,
+        /// The secret.
+        secret: Zeroizing<[u8; SECRET_LEN]>,
+    },
+    /// A free-form finding (RNG, side channel, implementation), judged by the operator.
+    Finding {
+        /// Its text.
+        text: Zeroizing<String>,
+    },
+}
+
+impl ClaimBody {
+    /// The kind of win it claims.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClaimBody::Secret { .. } => "secret",
+            ClaimBody::Finding { .. } => "finding",
+        }
+    }
+}
+
+impl fmt::Debug for ClaimBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClaimBody::Secret { message, .. } => write!(f, "Secret {{ message: {message}, .. }}"),
+            ClaimBody::Finding { .. } => f.write_str("Finding { .. }"),
+        }
+    }
+}
+
+/// A track's judgement of a revealed claim, before priority among claims is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// The claim is true: it wins if no earlier commit of its kind is valid.
+    Valid,
+    /// The claim is false.
+    Invalid,
+    /// Only the operator can decide (a free-form finding).
+    NeedsReview,
+}
+
+/// A track's own fields in a definition, a log event or a document: an object whose fields
+/// keep their order, so that an event's bytes are what the track wrote. Serialized in place
+/// (`#[serde(flatten)]`) among the common fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrackFields(pub Vec<(String, serde_json::Value)>);
+
+impl TrackFields {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Field `name`.
+    pub fn get(&self, name: &str) -> Option<&serde_json::Value> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// The fields as JSON text (stored with the challenge).
+    pub fn to_json(&self) -> Result<String, Error> {
+        Ok(serde_json::to_string(self)?)
+    }
+
+    /// The fields from their JSON text.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        Ok(serde_json::from_str(text)?)
+    }
+}
+
+impl Serialize for TrackFields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for TrackFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = TrackFields;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TrackFields, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                    if out.len() >= MAX_TRACK_FIELDS {
+                        return Err(serde::de::Error::custom(format!(
+                            "more than {MAX_TRACK_FIELDS} track fields"
+                        )));
+                    }
+                    out.push((k, v));
+                }
+                Ok(TrackFields(out))
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// Most fields a track may add to a definition, an event or a document.
+pub const MAX_TRACK_FIELDS: usize = 32;
 
 /// Most messages in one challenge's schedule.
 pub const MAX_MESSAGES: u64 = 10_000;
@@ -27,38 +429,6 @@ pub const MAX_BOUNTIES: usize = 8;
 /// Longest bounty text, in bytes.
 pub const MAX_BOUNTY_LEN: usize = 200;
 
-/// A track: which game a challenge plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Track {
-    /// Two simulated parties converse on a schedule; every byte is published (Telegram 2013).
-    Passive,
-}
-
-impl Track {
-    /// The track's name in the API and the database.
-    pub fn name(self) -> &'static str {
-        match self {
-            Track::Passive => "passive",
-        }
-    }
-
-    /// Parses a track name.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "passive" => Some(Track::Passive),
-            _ => None,
-        }
-    }
-
-    /// The kinds of win this track judges, with the bounty keys an operator may set.
-    pub fn win_kinds(self) -> &'static [&'static str] {
-        match self {
-            Track::Passive => &["secret", "finding"],
-        }
-    }
-}
-
 /// A challenge as the operator writes it (TOML file or admin API JSON).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,7 +437,7 @@ pub struct ChallengeSpec {
     pub title: String,
     /// The rules text; its SHA-256 is published.
     pub rules: String,
-    /// The track; `passive` by default.
+    /// The track; the first of [`TRACKS`] by default.
     #[serde(default = "default_track")]
     pub track: String,
     /// Bounty per kind of win (`secret`, `finding`), free text such as "1000 USD".
@@ -87,10 +457,17 @@ pub struct ChallengeSpec {
     /// How many secrets to hide (default 1).
     #[serde(default = "default_secrets")]
     pub secrets: u32,
+    /// The track's own parameters (a `[params]` table), checked by the track.
+    #[serde(default)]
+    pub params: TrackFields,
 }
 
 fn default_track() -> String {
-    "passive".to_owned()
+    TRACKS
+        .first()
+        .map(|t| t.name())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn default_secrets() -> u32 {
@@ -152,7 +529,7 @@ pub struct ValidSpec {
     /// Rules text.
     pub rules: String,
     /// Track.
-    pub track: Track,
+    pub track: &'static dyn Track,
     /// Bounty per kind of win.
     pub bounty: BTreeMap<String, String>,
     /// Schedule.
@@ -163,6 +540,8 @@ pub struct ValidSpec {
     pub close_on_win: bool,
     /// Number of secrets.
     pub secrets: u32,
+    /// The track's own parameters, checked.
+    pub params: TrackFields,
 }
 
 impl ChallengeSpec {
@@ -186,8 +565,8 @@ impl ChallengeSpec {
                 format!("expected 1 to {MAX_RULES_LEN} bytes of text"),
             ));
         }
-        let track = Track::parse(&self.track)
-            .ok_or_else(|| Error::invalid("track", "expected \"passive\""))?;
+        let track = by_name(&self.track)
+            .ok_or_else(|| Error::invalid("track", format!("expected one of {:?}", names())))?;
         if self.bounty.is_empty() || self.bounty.len() > MAX_BOUNTIES {
             return Err(Error::invalid(
                 "bounty",
@@ -298,6 +677,7 @@ impl ChallengeSpec {
                 format!("expected 1 to {max_secrets} (at most one per message)"),
             ));
         }
+        let params = track.check_params(&self.params, &schedule)?;
         Ok(ValidSpec {
             title,
             rules: self.rules,
@@ -307,6 +687,7 @@ impl ChallengeSpec {
             deadline,
             close_on_win: self.close_on_win,
             secrets: self.secrets,
+            params,
         })
     }
 }

@@ -9,23 +9,36 @@
 use core::fmt;
 
 use target_impl::wire::WireMessage;
-use target_impl::{Device, Outgoing, PeerId, VerifiedBundle};
 use zeroize::Zeroizing;
 
-use super::Schedule;
+use super::Track as _;
+use super::{
+    ChallengeSpec, ClaimBody, Entry, Judgement, Parties, Party, Public, Schedule,
+    Setup as TrackSetup, TrackFields, TrackSpec,
+};
+pub use super::{SECRET_LEN, SecretPlacement, SolveReport};
 use crate::Error;
 use crate::keys::ct_eq32;
 use crate::seed::{MasterSeed, label};
+use crate::targets::{self, OneTimePrekeys, Outgoing, Target};
 
-/// Length of a secret, in bytes (128 bits).
-pub const SECRET_LEN: usize = 16;
+/// The track, as [`super::TRACKS`] lists it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Passive;
+
+/// Alice's party name (her peer id at Bob, and her state's sealing label).
+pub const ALICE: &str = "alice";
+/// Bob's party name.
+pub const BOB: &str = "bob";
+
 /// Content type of every message (text).
 pub const CONTENT_TYPE: u8 = 1;
 const SECRET_COMMITMENT_LABEL: &[u8] = b"challenge-server/v1/secret-commitment\n";
 
-/// Filler sentences of the messages that carry no secret. Each fits the same 64-byte padding
-/// bucket as a secret message, so sizes do not single out the designated messages.
-const FILLERS: [&str; 12] = [
+/// Filler sentences of the messages that carry no secret (public: anyone may know them, as
+/// the known plaintext they are). Each fits the same 64-byte padding bucket as a secret
+/// message, so sizes do not single out the designated messages.
+pub const FILLERS: [&str; 12] = [
     "Are we still on for Thursday?",
     "Yes, same place as last time.",
     "I sent the draft; tell me what you think.",
@@ -116,28 +129,37 @@ impl fmt::Debug for Step {
     }
 }
 
-/// Where secret `index` sits, and its public salted commitment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SecretPlacement {
-    /// The secret's number.
-    pub index: u32,
-    /// The transcript index of the message that carries it.
-    pub message: u64,
-    /// `SHA-256("challenge-server/v1/secret-commitment\n" || salt || secret)`.
-    pub commitment: [u8; 32],
-}
+impl Step {
+    /// The transcript entry, as the lifecycle stores and publishes it.
+    pub fn entry(&self) -> Entry {
+        Entry {
+            index: self.index,
+            sent_at: self.sent_at,
+            direction: self.direction.name().to_owned(),
+            kind: self.kind.name().to_owned(),
+            bytes: self.bytes.clone(),
+        }
+    }
 
-/// The two parties' devices.
-pub struct Parties {
-    /// Alice, the initiator.
-    pub alice: Device,
-    /// Bob, the responder, whose bundle is entry 0.
-    pub bob: Device,
-}
-
-impl fmt::Debug for Parties {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Parties(..)")
+    /// A published entry read back; `None` if its direction or kind is not one this track
+    /// publishes.
+    pub fn from_entry(e: &Entry) -> Option<Self> {
+        Some(Self {
+            index: e.index,
+            sent_at: e.sent_at,
+            direction: match e.direction.as_str() {
+                "alice-to-bob" => Direction::AliceToBob,
+                "bob-to-alice" => Direction::BobToAlice,
+                _ => return None,
+            },
+            kind: match e.kind.as_str() {
+                "bundle" => Kind::Bundle,
+                "initial" => Kind::Initial,
+                "ratchet" => Kind::Ratchet,
+                _ => return None,
+            },
+            bytes: e.bytes.clone(),
+        })
     }
 }
 
@@ -152,28 +174,54 @@ pub struct Setup {
     pub secrets: Vec<SecretPlacement>,
 }
 
-fn peer(name: &str) -> Result<PeerId, Error> {
-    Ok(PeerId::new(name)?)
+/// The two parties as target-impl devices (tests look inside their states).
+pub struct RealParties {
+    /// Alice, the initiator.
+    pub alice: target_impl::Device,
+    /// Bob, the responder, whose bundle is entry 0.
+    pub bob: target_impl::Device,
 }
 
-/// The parties as they are before entry 0: Alice from `derive("party/alice")`, Bob from
-/// `derive("party/bob")` with one one-time X25519 and one one-time ML-KEM prekey.
-pub fn parties(seed: &MasterSeed) -> Result<Parties, Error> {
+impl fmt::Debug for RealParties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Parties(..)")
+    }
+}
+
+/// The parties on target-impl as they are before entry 0 ([`parties_on`]).
+pub fn parties(seed: &MasterSeed) -> Result<RealParties, Error> {
+    let parties = parties_on(targets::real(), seed)?;
+    Ok(RealParties {
+        alice: target_impl::Device::from_bytes(&parties.get(ALICE)?.state())?,
+        bob: target_impl::Device::from_bytes(&parties.get(BOB)?.state())?,
+    })
+}
+
+/// The parties on `target` as they are before entry 0: Alice from `derive("party/alice")`,
+/// Bob from `derive("party/bob")` with one one-time X25519 and one one-time ML-KEM prekey.
+pub fn parties_on(target: &dyn Target, seed: &MasterSeed) -> Result<Parties, Error> {
     let mut rng = seed.rng(label::ALICE, 0)?;
-    let alice = Device::generate(&mut rng)?;
+    let alice = target.generate(&mut rng, OneTimePrekeys::default())?;
     let mut rng = seed.rng(label::BOB, 0)?;
-    let mut bob = Device::generate(&mut rng)?;
-    bob.add_one_time_prekeys(1, &mut rng)?;
-    bob.add_one_time_kem_prekeys(1, &mut rng)?;
-    Ok(Parties { alice, bob })
+    let bob = target.generate(&mut rng, OneTimePrekeys { x25519: 1, kem: 1 })?;
+    Ok(Parties(vec![
+        Party {
+            name: ALICE.to_owned(),
+            device: alice,
+        },
+        Party {
+            name: BOB.to_owned(),
+            device: bob,
+        },
+    ]))
 }
 
-/// The public setup: bundles and secret commitments.
+/// The public setup on target-impl: bundles and secret commitments.
 pub fn setup(seed: &MasterSeed, schedule: &Schedule, secrets: u32) -> Result<Setup, Error> {
-    let parties = parties(seed)?;
+    let parties = parties_on(targets::real(), seed)?;
     Ok(Setup {
-        alice_bundle: parties.alice.prekey_bundle()?.to_bytes(),
-        bob_bundle: parties.bob.prekey_bundle()?.to_bytes(),
+        alice_bundle: parties.get(ALICE)?.bundle()?,
+        bob_bundle: parties.get(BOB)?.bundle()?,
         secrets: placements(seed, schedule, secrets)?,
     })
 }
@@ -255,13 +303,14 @@ pub fn bundle_step(parties: &Parties, schedule: &Schedule) -> Result<Step, Error
         sent_at: schedule.time_of(0),
         direction: Direction::BobToAlice,
         kind: Kind::Bundle,
-        bytes: parties.bob.prekey_bundle()?.to_bytes(),
+        bytes: parties.get(BOB)?.bundle()?,
     })
 }
 
 /// Plays message `k` (1-based) on `parties`: the sender encrypts at the scheduled time with the
 /// randomness of `derive("step", k)` (Alice first starts the session from Bob's bundle with the
-/// same stream), and the receiver decrypts it at the same time and must get the payload back.
+/// same stream, against Bob's published identity), and the receiver decrypts it at the same
+/// time and must get the payload back.
 pub fn play_step(
     parties: &mut Parties,
     seed: &MasterSeed,
@@ -274,10 +323,12 @@ pub fn play_step(
     }
     let now = schedule.time_of(k);
     let mut rng = seed.rng(label::STEP, k)?;
-    let (to_alice, to_bob) = (peer("alice")?, peer("bob")?);
     if k == 1 {
-        let bundle = VerifiedBundle::import(&parties.bob.prekey_bundle()?.to_bytes())?;
-        parties.alice.initiate(&to_bob, &bundle, &mut rng)?;
+        let bob = parties.get(BOB)?;
+        let (bundle, identity) = (bob.bundle()?, bob.public_identity());
+        parties
+            .get_mut(ALICE)?
+            .initiate(BOB, &bundle, &identity, &mut rng)?;
     }
     let direction = direction(seed, k)?;
     let payload = payload(seed, placements, k)?;
@@ -286,15 +337,18 @@ pub fn play_step(
         ttl: 0,
         payload: &payload,
     };
-    let (sender, receiver, sender_peer, receiver_peer) = match direction {
-        Direction::AliceToBob => (&mut parties.alice, &mut parties.bob, &to_bob, &to_alice),
-        Direction::BobToAlice => (&mut parties.bob, &mut parties.alice, &to_alice, &to_bob),
+    let (from, to) = match direction {
+        Direction::AliceToBob => (ALICE, BOB),
+        Direction::BobToAlice => (BOB, ALICE),
     };
-    let bytes = sender
-        .session_mut(sender_peer)
-        .ok_or_else(|| Error::internal("the sender has no session"))?
-        .encrypt(&outgoing, now, &mut rng)?;
-    let received = receiver.decrypt(receiver_peer, &bytes, now)?;
+    let (sender, receiver) = parties.pair_mut(from, to)?;
+    let bytes = sender.encrypt(to, &outgoing, now, &mut rng)?;
+    let received = match receiver.decrypt(from, &bytes, now)? {
+        targets::Delivery::Message(m) => m,
+        targets::Delivery::IdentityChanged { .. } => {
+            return Err(Error::internal("the receiver saw another identity"));
+        }
+    };
     if received.payload.as_slice() != payload.as_slice() {
         return Err(Error::internal("the receiver decrypted another payload"));
     }
@@ -307,14 +361,25 @@ pub fn play_step(
     })
 }
 
-/// Every transcript entry from scratch, `0..=upto` (for `verify` and tests).
+/// Every transcript entry on target-impl from scratch, `0..=upto` (tests).
 pub fn replay(
     seed: &MasterSeed,
     schedule: &Schedule,
     placements: &[SecretPlacement],
     upto: u64,
 ) -> Result<Vec<Step>, Error> {
-    let mut parties = parties(seed)?;
+    replay_on(targets::real(), seed, schedule, placements, upto)
+}
+
+/// Every transcript entry on `target` from scratch, `0..=upto` (for `verify`).
+pub fn replay_on(
+    target: &dyn Target,
+    seed: &MasterSeed,
+    schedule: &Schedule,
+    placements: &[SecretPlacement],
+    upto: u64,
+) -> Result<Vec<Step>, Error> {
+    let mut parties = parties_on(target, seed)?;
     let mut steps = vec![bundle_step(&parties, schedule)?];
     for k in 1..=upto.min(schedule.messages) {
         steps.push(play_step(&mut parties, seed, schedule, placements, k)?);
@@ -322,24 +387,11 @@ pub fn replay(
     Ok(steps)
 }
 
-/// What the solver found in the published traffic.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SolveReport {
-    /// Published entries examined.
-    pub entries_checked: u64,
-    /// Secrets found in the published messages, with their commitments matching.
-    pub secrets_confirmed: u32,
-    /// Secrets whose message is not published yet.
-    pub secrets_pending: u32,
-    /// The first problem, if any: the challenge is not solvable as committed.
-    pub problem: Option<String>,
-}
-
 /// The health solver: from the seed, the receiver of each *published* entry decrypts the
 /// published bytes (the sender's state advances by re-encrypting, which decryption of later
 /// replies needs); every published designated message must hold its secret, and the secret must
 /// open its published commitment. The whole transcript at once; [`Solver`] is the same solver
-/// fed one published entry at a time.
+/// fed one published entry at a time. On target-impl.
 pub fn solve(
     seed: &MasterSeed,
     schedule: &Schedule,
@@ -348,7 +400,7 @@ pub fn solve(
 ) -> Result<SolveReport, Error> {
     let mut solver = Solver::new(seed.clone(), *schedule, placements.to_vec())?;
     for entry in published {
-        solver.feed(entry)?;
+        solver.feed_step(entry)?;
     }
     Ok(solver.report())
 }
@@ -375,14 +427,24 @@ impl fmt::Debug for Solver {
 }
 
 impl Solver {
-    /// A solver that has seen nothing yet.
+    /// A solver on target-impl that has seen nothing yet.
     pub fn new(
         seed: MasterSeed,
         schedule: Schedule,
         placements: Vec<SecretPlacement>,
     ) -> Result<Self, Error> {
+        Self::on(targets::real(), seed, schedule, placements)
+    }
+
+    /// A solver on `target` that has seen nothing yet.
+    pub fn on(
+        target: &'static dyn Target,
+        seed: MasterSeed,
+        schedule: Schedule,
+        placements: Vec<SecretPlacement>,
+    ) -> Result<Self, Error> {
         Ok(Self {
-            parties: parties(&seed)?,
+            parties: parties_on(target, &seed)?,
             seed,
             schedule,
             placements,
@@ -403,7 +465,7 @@ impl Solver {
     }
 
     /// Solves one more published entry (after the first problem, entries are only skipped).
-    pub fn feed(&mut self, entry: &Step) -> Result<(), Error> {
+    pub fn feed_step(&mut self, entry: &Step) -> Result<(), Error> {
         self.next = entry.index.saturating_add(1);
         if self.report.problem.is_some() {
             return Ok(());
@@ -419,17 +481,13 @@ impl Solver {
     fn solve_entry(&mut self, entry: &Step) -> Result<Option<String>, Error> {
         let parties = &mut self.parties;
         if entry.index == 0 {
-            if entry.bytes != parties.bob.prekey_bundle()?.to_bytes() {
+            if entry.bytes != parties.get(BOB)?.bundle()? {
                 return Ok(Some("entry 0 is not Bob's bundle".to_owned()));
             }
             return Ok(None);
         }
-        let (to_alice, to_bob) = (peer("alice")?, peer("bob")?);
         // Advance the sender (its own state is not in what it published) ...
-        let mut shadow = Parties {
-            alice: parties.alice.clone(),
-            bob: parties.bob.clone(),
-        };
+        let mut shadow = parties.duplicate();
         play_step(
             &mut shadow,
             &self.seed,
@@ -437,23 +495,26 @@ impl Solver {
             &self.placements,
             entry.index,
         )?;
-        let (sender_after, receiver_peer) = match entry.direction {
-            Direction::AliceToBob => (shadow.alice, &to_alice),
-            Direction::BobToAlice => (shadow.bob, &to_bob),
+        let (from, to) = match entry.direction {
+            Direction::AliceToBob => (ALICE, BOB),
+            Direction::BobToAlice => (BOB, ALICE),
         };
+        let sender_after = shadow.into_device(from)?;
         // ... and let the receiver decrypt the published bytes.
-        let receiver = match entry.direction {
-            Direction::AliceToBob => &mut parties.bob,
-            Direction::BobToAlice => &mut parties.alice,
-        };
-        let message = match receiver.decrypt(receiver_peer, &entry.bytes, entry.sent_at) {
-            Ok(m) => m,
+        let message = match parties
+            .get_mut(to)?
+            .decrypt(from, &entry.bytes, entry.sent_at)
+        {
+            Ok(targets::Delivery::Message(m)) => m,
+            Ok(targets::Delivery::IdentityChanged { .. }) => {
+                return Ok(Some(format!(
+                    "entry {} authenticates under another identity",
+                    entry.index
+                )));
+            }
             Err(e) => return Ok(Some(format!("entry {} does not decrypt: {e}", entry.index))),
         };
-        match entry.direction {
-            Direction::AliceToBob => parties.alice = sender_after,
-            Direction::BobToAlice => parties.bob = sender_after,
-        }
+        *parties.get_mut(from)? = sender_after;
         if let Some(p) = self.placements.iter().find(|p| p.message == entry.index) {
             if !payload_opens(&self.seed, p, &message.payload)? {
                 return Ok(Some(format!(
@@ -509,6 +570,216 @@ pub fn judge(
     };
     let salt = seed.derive(label::SECRET_SALT, u64::from(p.index))?;
     Ok(ct_eq32(&secret_commitment(&salt, secret), &p.commitment))
+}
+
+/// The demo challenge of `serve --demo`: 20 messages, one every 3 s, 2 secrets, closing 60 s after the last message.
+pub fn demo_spec() -> ChallengeSpec {
+    ChallengeSpec {
+        title: "Demo: find a secret in published PQXDH + Double Ratchet traffic".to_owned(),
+        rules: "Two parties derived from a secret seed exchange 20 messages, one every 3 seconds. \
+                Every byte they exchange is published in the transcript. Two messages carry a \
+                128-bit secret each; their salted commitments are published. Commit the SHA-256 \
+                of your claim (docs/API.md), then reveal it. The first valid commit by log index \
+                wins. The seed is revealed 60 seconds after the last message."
+            .to_owned(),
+        track: Passive.name().to_owned(),
+        bounty: [("secret".to_owned(), "demo: eternal glory".to_owned())].into(),
+        schedule: super::ScheduleSpec {
+            messages: 20,
+            interval_secs: 3,
+            start_at: None,
+            start_in_secs: Some(3),
+        },
+        deadline: None,
+        deadline_after_last_secs: Some(60),
+        close_on_win: false,
+        secrets: 2,
+        params: TrackFields::default(),
+    }
+}
+
+impl super::Solver for Solver {
+    fn next_index(&self) -> u64 {
+        self.next
+    }
+
+    fn feed(&mut self, entry: &Entry) -> Result<(), Error> {
+        match Step::from_entry(entry) {
+            Some(step) => self.feed_step(&step),
+            None => {
+                self.next = entry.index.saturating_add(1);
+                if self.report.problem.is_none() {
+                    self.report.entries_checked += 1;
+                    self.report.problem = Some(format!(
+                        "entry {} has direction {:?} and kind {:?}, which this track never publishes",
+                        entry.index, entry.direction, entry.kind
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn report(&self) -> SolveReport {
+        Solver::report(self)
+    }
+}
+
+impl super::Track for Passive {
+    fn name(&self) -> &'static str {
+        "passive"
+    }
+
+    fn win_kinds(&self) -> &'static [&'static str] {
+        &["secret", "finding"]
+    }
+
+    fn check_params(
+        &self,
+        params: &TrackFields,
+        _schedule: &Schedule,
+    ) -> Result<TrackFields, Error> {
+        match params.0.first() {
+            Some((name, _)) => Err(Error::invalid(
+                format!("params.{name}"),
+                "the passive track takes no parameters",
+            )),
+            None => Ok(TrackFields::default()),
+        }
+    }
+
+    fn setup(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        spec: &TrackSpec,
+    ) -> Result<TrackSetup, Error> {
+        let parties = parties_on(target, seed)?;
+        let mut bundles = Vec::with_capacity(parties.0.len());
+        let mut event_fields = TrackFields::default();
+        for p in &parties.0 {
+            let bundle = p.device.bundle()?;
+            event_fields.0.push((
+                format!("{}_bundle_sha256", p.name),
+                serde_json::Value::String(hex::encode(target_impl::hazmat::sha256(&[&bundle]))),
+            ));
+            bundles.push((p.name.clone(), bundle));
+        }
+        Ok(TrackSetup {
+            parties,
+            bundles,
+            secrets: placements(seed, &spec.schedule, spec.secrets)?,
+            event_fields,
+        })
+    }
+
+    fn step(
+        &self,
+        seed: &MasterSeed,
+        public: &Public,
+        k: u64,
+        parties: &mut Parties,
+    ) -> Result<Entry, Error> {
+        let step = if k == 0 {
+            bundle_step(parties, &public.schedule)?
+        } else {
+            play_step(parties, seed, &public.schedule, &public.secrets, k)?
+        };
+        Ok(step.entry())
+    }
+
+    fn solver(
+        &self,
+        target: &'static dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+    ) -> Result<Box<dyn super::Solver>, Error> {
+        Ok(Box::new(Solver::on(
+            target,
+            seed.clone(),
+            public.schedule,
+            public.secrets.clone(),
+        )?))
+    }
+
+    fn judge(
+        &self,
+        seed: &MasterSeed,
+        public: &Public,
+        claim: &ClaimBody,
+    ) -> Result<Judgement, Error> {
+        Ok(match claim {
+            ClaimBody::Secret { message, secret } => {
+                if judge(seed, &public.secrets, *message, secret)? {
+                    Judgement::Valid
+                } else {
+                    Judgement::Invalid
+                }
+            }
+            ClaimBody::Finding { .. } => Judgement::NeedsReview,
+        })
+    }
+
+    fn replay(
+        &self,
+        target: &'static dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        published: &[Entry],
+    ) -> Result<SolveReport, String> {
+        let Some(last) = (published.len() as u64).checked_sub(1) else {
+            return Ok(Solver::on(
+                target,
+                seed.clone(),
+                public.schedule,
+                public.secrets.clone(),
+            )
+            .map_err(|e| format!("solver: {e}"))?
+            .report());
+        };
+        if last > public.schedule.messages {
+            return Err("transcript: more entries than scheduled".to_owned());
+        }
+        let regenerated = replay_on(target, seed, &public.schedule, &public.secrets, last)
+            .map_err(|e| format!("regeneration: {e}"))?;
+        for (entry, step) in published.iter().zip(&regenerated) {
+            let i = step.index;
+            if entry.index != i {
+                return Err(format!("transcript entry {i}: out of order or missing"));
+            }
+            if entry.sent_at != step.sent_at {
+                return Err(format!(
+                    "transcript entry {i}: time differs from the schedule"
+                ));
+            }
+            if entry.direction != step.direction.name() {
+                return Err(format!("transcript entry {i}: direction differs"));
+            }
+            if entry.kind != step.kind.name() {
+                return Err(format!("transcript entry {i}: kind differs"));
+            }
+            if entry.bytes != step.bytes {
+                return Err(format!(
+                    "transcript entry {i}: bytes differ from the regeneration"
+                ));
+            }
+        }
+        let mut solver = Solver::on(
+            target,
+            seed.clone(),
+            public.schedule,
+            public.secrets.clone(),
+        )
+        .map_err(|e| format!("solver: {e}"))?;
+        for step in &regenerated {
+            solver.feed_step(step).map_err(|e| format!("solver: {e}"))?;
+        }
+        let report = solver.report();
+        match &report.problem {
+            Some(problem) => Err(format!("secrets: {problem}")),
+            None => Ok(report),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 use target_impl::hazmat::sha256;
 
 use crate::api::{ChallengeView, ClaimView, LogEntryView, TranscriptEntryView};
-use crate::claims::{self, ClaimBody, hex_field, parse_reveal};
+use crate::claims::{self, parse_reveal};
+use crate::fields::hex_field;
 use crate::keys::verify_signature;
 use crate::log::note::{VerifiedCheckpoint, open_checkpoint, verifier_key};
 use crate::log::{self, Event};
 use crate::seed::MasterSeed;
-use crate::tracks::passive::{self, SecretPlacement, Step};
-use crate::{TARGET_IMPL_DEPS_SHA256, TARGET_IMPL_SOURCE_SHA256, TARGET_IMPL_VERSION};
+use crate::targets::{self, Target};
+use crate::tracks::{self, Entry, Judgement, Public, Track, TrackFields, TrackSpec};
 
 pub use source::{Source, export};
 
@@ -75,31 +76,37 @@ pub struct Report {
 /// Verifies challenge `id` from `source`.
 pub async fn verify(source: &Source, id: &str) -> Result<Report, VerifyError> {
     let key = source.server_key().await?;
-    let public = hex32("server key", &key.public_key)?;
+    let server_public = hex32("server key", &key.public_key)?;
     ensure(
-        key.note_verifier_key == verifier_key(&key.log_origin, &public),
+        key.note_verifier_key == verifier_key(&key.log_origin, &server_public),
         || "server key: the note verifier key does not match the public key".to_owned(),
     )?;
     let challenge = source.challenge(id).await?;
     ensure(challenge.id == id, || {
         format!("challenge: asked for {id}, got {}", challenge.id)
     })?;
+    let (track, target) = check_build(&challenge)?;
     let seed = check_commitments(&challenge)?;
-    let placements = check_setup(&challenge, &seed)?;
+    let (public, event_fields) = check_setup(track, target, &challenge, &seed)?;
     let transcript = source.transcript(id).await?;
-    let steps = check_transcript(&challenge, &seed, &placements, &transcript.entries)?;
-    let report = passive::solve(&seed, &challenge.schedule, &placements, &steps)
-        .map_err(|e| mismatch(format!("solver: {e}")))?;
-    if let Some(problem) = report.problem {
-        return Err(mismatch(format!("secrets: {problem}")));
-    }
+    let entries = check_transcript(&challenge, &transcript.entries)?;
+    let report = track
+        .replay(target, &seed, &public, &entries)
+        .map_err(mismatch)?;
+    check_entry_fields(&transcript.entries, &entries)?;
     let claims = source.claims(id).await?;
-    let log_check = check_log(source, &key.log_origin, &public, &claims).await?;
-    check_events(&challenge, &transcript.entries, &claims, &log_check.events)?;
-    check_claims(&challenge, &seed, &placements, &claims, &public)?;
+    let log_check = check_log(source, &key.log_origin, &server_public, &claims).await?;
+    check_events(
+        &challenge,
+        &event_fields,
+        &transcript.entries,
+        &claims,
+        &log_check.events,
+    )?;
+    check_claims(track, &challenge, &seed, &public, &claims, &server_public)?;
     check_server_proofs(source, &challenge, &transcript.entries, &claims, &log_check).await?;
     Ok(Report {
-        entries: steps.len() as u64,
+        entries: entries.len() as u64,
         secrets: report.secrets_confirmed,
         claims: claims.len() as u64,
         log_size: log_check.checkpoint.size,
@@ -107,12 +114,60 @@ pub async fn verify(source: &Source, id: &str) -> Result<Report, VerifyError> {
     })
 }
 
-/// The seed is revealed and opens its commitment; the rules hash and the target-impl build
-/// match.
-fn check_commitments(c: &ChallengeView) -> Result<MasterSeed, VerifyError> {
-    ensure(c.track == "passive", || {
-        format!("challenge: unknown track {:?}", c.track)
+/// The challenge's track is one this verifier plays, and its target is the build this verifier
+/// has: target-impl with the same version, source and dependencies (or, in a build with the
+/// server's weakened test targets, the weakened copy the challenge names).
+fn check_build(
+    c: &ChallengeView,
+) -> Result<(&'static dyn Track, &'static dyn Target), VerifyError> {
+    let track = tracks::by_name(&c.track).ok_or_else(|| {
+        mismatch(format!(
+            "challenge: unknown track {:?} (this verifier has {:?})",
+            c.track,
+            tracks::names()
+        ))
     })?;
+    let target = targets::by_flaw(c.target_impl.flaw.as_deref()).map_err(|_| {
+        mismatch(format!(
+            "target_impl: the challenge ran a weakened test target (flaw {:?}), which no release \
+             build has; it proves nothing about target-impl",
+            c.target_impl.flaw
+        ))
+    })?;
+    let mine = target.identity();
+    ensure(
+        c.target_impl.crate_name == mine.crate_name
+            && c.target_impl.version == mine.version
+            && c.target_impl.source_sha256 == mine.source_sha256
+            && c.target_impl.flaw == mine.flaw,
+        || {
+            format!(
+                "target_impl: the challenge ran {} {} (source {}, flaw {:?}), this verifier has \
+                 {} {} (source {}); verify with the same source",
+                c.target_impl.crate_name,
+                c.target_impl.version,
+                c.target_impl.source_sha256,
+                c.target_impl.flaw,
+                mine.crate_name,
+                mine.version,
+                mine.source_sha256
+            )
+        },
+    )?;
+    // A challenge created before the dependency hash was recorded has none to check.
+    if let (Some(deps), Some(my_deps)) = (&c.target_impl.deps_sha256, &mine.deps_sha256) {
+        ensure(deps == my_deps, || {
+            format!(
+                "target_impl.deps_sha256: the challenge ran target-impl with dependencies {deps}, \
+                 this verifier has {my_deps}; verify with the same Cargo.lock"
+            )
+        })?;
+    }
+    Ok((track, target))
+}
+
+/// The seed is revealed and opens its commitment; the rules hash matches.
+fn check_commitments(c: &ChallengeView) -> Result<MasterSeed, VerifyError> {
     let seed_hex = c.seed.as_deref().ok_or_else(|| {
         mismatch("challenge: the seed is not revealed (the challenge is not closed)")
     })?;
@@ -124,43 +179,42 @@ fn check_commitments(c: &ChallengeView) -> Result<MasterSeed, VerifyError> {
         hex::encode(sha256(&[c.rules.as_bytes()])) == c.rules_sha256,
         || "rules_sha256: not the SHA-256 of the rules".to_owned(),
     )?;
-    ensure(
-        c.target_impl.crate_name == "target-impl"
-            && c.target_impl.version == TARGET_IMPL_VERSION
-            && c.target_impl.source_sha256 == TARGET_IMPL_SOURCE_SHA256
-            && c.target_impl.flaw.is_none(),
-        || {
-            format!(
-                "target_impl: the challenge ran {} {} (source {}, flaw {:?}), this verifier has \
-                 target-impl {} (source {}); verify with the same source",
-                c.target_impl.crate_name,
-                c.target_impl.version,
-                c.target_impl.source_sha256,
-                c.target_impl.flaw,
-                TARGET_IMPL_VERSION,
-                TARGET_IMPL_SOURCE_SHA256
-            )
-        },
-    )?;
-    // A challenge created before the dependency hash was recorded has none to check.
-    if let Some(deps) = &c.target_impl.deps_sha256 {
-        ensure(deps == TARGET_IMPL_DEPS_SHA256, || {
-            format!(
-                "target_impl.deps_sha256: the challenge ran target-impl with dependencies {deps}, \
-                 this verifier has {TARGET_IMPL_DEPS_SHA256}; verify with the same Cargo.lock"
-            )
-        })?;
-    }
     Ok(seed)
 }
 
-/// The bundles and the secrets' commitments are the ones the seed derives.
-fn check_setup(c: &ChallengeView, seed: &MasterSeed) -> Result<Vec<SecretPlacement>, VerifyError> {
+/// The parties' bundles, the secrets' commitments and the track's parameters are the ones the
+/// seed derives; returns what the track needs from them, and the track's own fields of the
+/// `challenge-created` event as the seed derives them.
+fn check_setup(
+    track: &dyn Track,
+    target: &dyn Target,
+    c: &ChallengeView,
+    seed: &MasterSeed,
+) -> Result<(Public, TrackFields), VerifyError> {
     let count =
         u32::try_from(c.secret_commitments.len()).map_err(|_| mismatch("too many secrets"))?;
-    let setup =
-        passive::setup(seed, &c.schedule, count).map_err(|e| mismatch(format!("setup: {e}")))?;
-    for (name, bundle) in [("alice", &setup.alice_bundle), ("bob", &setup.bob_bundle)] {
+    let params = track
+        .check_params(&c.track_fields, &c.schedule)
+        .map_err(|e| mismatch(format!("track parameters: {e}")))?;
+    ensure(params == c.track_fields, || {
+        "track parameters: not as the track publishes them".to_owned()
+    })?;
+    let spec = TrackSpec {
+        schedule: c.schedule,
+        secrets: count,
+        params: params.clone(),
+    };
+    let setup = track
+        .setup(target, seed, &spec)
+        .map_err(|e| mismatch(format!("setup: {e}")))?;
+    ensure(c.parties.len() == setup.bundles.len(), || {
+        format!(
+            "parties: {} published, the seed derives {}",
+            c.parties.len(),
+            setup.bundles.len()
+        )
+    })?;
+    for (name, bundle) in &setup.bundles {
         let party = c
             .parties
             .get(name)
@@ -189,17 +243,22 @@ fn check_setup(c: &ChallengeView, seed: &MasterSeed) -> Result<Vec<SecretPlaceme
             },
         )?;
     }
-    Ok(setup.secrets)
+    Ok((
+        Public {
+            schedule: c.schedule,
+            secrets: setup.secrets,
+            params,
+        },
+        setup.event_fields,
+    ))
 }
 
-/// Every published entry is the regeneration's, byte for byte, with its time, direction and
-/// kind; the entries are contiguous from 0.
+/// The published entries are contiguous from 0, as many as the challenge says, with hex bytes;
+/// returns them for the track's replay.
 fn check_transcript(
     c: &ChallengeView,
-    seed: &MasterSeed,
-    placements: &[SecretPlacement],
     entries: &[TranscriptEntryView],
-) -> Result<Vec<Step>, VerifyError> {
+) -> Result<Vec<Entry>, VerifyError> {
     ensure(entries.len() as u64 == c.published_entries, || {
         format!(
             "transcript: {} entries, the challenge says {} are published",
@@ -207,38 +266,39 @@ fn check_transcript(
             c.published_entries
         )
     })?;
-    let Some(last) = (entries.len() as u64).checked_sub(1) else {
-        return Ok(Vec::new());
-    };
-    ensure(last <= c.schedule.messages, || {
-        "transcript: more entries than scheduled".to_owned()
-    })?;
-    let regenerated = passive::replay(seed, &c.schedule, placements, last)
-        .map_err(|e| mismatch(format!("regeneration: {e}")))?;
-    for (entry, step) in entries.iter().zip(&regenerated) {
-        let i = step.index;
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, entry) in (0u64..).zip(entries) {
         ensure(entry.index == i, || {
             format!("transcript entry {i}: out of order or missing")
         })?;
-        ensure(entry.time == step.sent_at, || {
-            format!("transcript entry {i}: time differs from the schedule")
-        })?;
-        ensure(entry.direction == step.direction.name(), || {
-            format!("transcript entry {i}: direction differs")
-        })?;
-        ensure(entry.kind == step.kind.name(), || {
-            format!("transcript entry {i}: kind differs")
-        })?;
-        ensure(entry.bytes == hex::encode(&step.bytes), || {
-            format!("transcript entry {i}: bytes differ from the regeneration")
-        })?;
+        let bytes = hex::decode(&entry.bytes)
+            .map_err(|_| mismatch(format!("transcript entry {i}: bytes are not hex")))?;
+        out.push(Entry {
+            index: entry.index,
+            sent_at: entry.time,
+            direction: entry.direction.clone(),
+            kind: entry.kind.clone(),
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// Each published entry's length and hash fields are its bytes'.
+fn check_entry_fields(views: &[TranscriptEntryView], entries: &[Entry]) -> Result<(), VerifyError> {
+    for (view, entry) in views.iter().zip(entries) {
         ensure(
-            entry.length == step.bytes.len() as u64
-                && entry.sha256 == hex::encode(sha256(&[&step.bytes])),
-            || format!("transcript entry {i}: length or sha256 field wrong"),
+            view.length == entry.bytes.len() as u64
+                && view.sha256 == hex::encode(sha256(&[&entry.bytes])),
+            || {
+                format!(
+                    "transcript entry {}: length or sha256 field wrong",
+                    entry.index
+                )
+            },
         )?;
     }
-    Ok(regenerated)
+    Ok(())
 }
 
 /// The log as checked: the signed head, every tree head seen, the parsed events.
@@ -325,6 +385,7 @@ async fn check_log(
 /// challenge is missing from the documents.
 fn check_events(
     c: &ChallengeView,
+    event_fields: &TrackFields,
     entries: &[TranscriptEntryView],
     claims: &[ClaimView],
     events: &[(LogEntryView, Event)],
@@ -337,42 +398,20 @@ fn check_events(
             .ok_or_else(|| mismatch(format!("log: no entry {i}")))
     };
     match at(c.created_log_index)? {
-        Event::ChallengeCreated {
-            challenge,
-            rules_sha256,
-            seed_commitment,
-            secret_commitments,
-            alice_bundle_sha256,
-            bob_bundle_sha256,
-            schedule,
-            deadline,
-            bounty,
-            target_impl,
-            title,
-            track,
-            close_on_win,
-            ..
-        } => {
-            let bundle_hash = |name: &str| {
-                c.parties
-                    .get(name)
-                    .map(|p| p.bundle_sha256.clone())
-                    .unwrap_or_default()
-            };
+        Event::ChallengeCreated(created) => {
             ensure(
-                *challenge == c.id
-                    && *rules_sha256 == c.rules_sha256
-                    && *seed_commitment == c.seed_commitment
-                    && *secret_commitments == c.secret_commitments
-                    && *alice_bundle_sha256 == bundle_hash("alice")
-                    && *bob_bundle_sha256 == bundle_hash("bob")
-                    && *schedule == c.schedule
-                    && *deadline == c.deadline
-                    && *bounty == c.bounty
-                    && **target_impl == c.target_impl
-                    && *title == c.title
-                    && *track == c.track
-                    && *close_on_win == c.close_on_win,
+                created.challenge == c.id
+                    && created.rules_sha256 == c.rules_sha256
+                    && created.seed_commitment == c.seed_commitment
+                    && created.secret_commitments == c.secret_commitments
+                    && created.track_fields == *event_fields
+                    && created.schedule == c.schedule
+                    && created.deadline == c.deadline
+                    && created.bounty == c.bounty
+                    && created.target_impl == c.target_impl
+                    && created.title == c.title
+                    && created.track == c.track
+                    && created.close_on_win == c.close_on_win,
                 || {
                     format!(
                         "log entry {}: the challenge-created event differs from the challenge",
@@ -437,7 +476,7 @@ fn check_event_counts(
                     format!("log entry {}: a different seed was revealed", entry.index)
                 })?;
             }
-            Event::ChallengeCreated { .. } | Event::Verdict { .. } => {}
+            Event::ChallengeCreated(_) | Event::Verdict { .. } => {}
         }
     }
     ensure(messages == entries.len() as u64, || {
@@ -457,18 +496,19 @@ fn check_event_counts(
 /// Every receipt is signed and matches its claim and its log event; every revealed claim opens
 /// its commitment; every automatic verdict is the one the seed gives.
 fn check_claims(
+    track: &dyn Track,
     c: &ChallengeView,
     seed: &MasterSeed,
-    placements: &[SecretPlacement],
+    public: &Public,
     claims: &[ClaimView],
-    public: &[u8; 32],
+    server_public: &[u8; 32],
 ) -> Result<(), VerifyError> {
-    let mut first_valid: Option<(u64, String)> = None;
+    let mut first_valid: BTreeMap<&'static str, String> = BTreeMap::new();
     let mut expected: BTreeMap<String, &'static str> = BTreeMap::new();
     let mut by_index: Vec<&ClaimView> = claims.iter().collect();
     by_index.sort_by_key(|x| x.log_index);
     for claim in by_index {
-        check_receipt(claim, public)?;
+        check_receipt(claim, server_public)?;
         let Some(reveal) = &claim.reveal else {
             ensure(claim.verdict.is_none(), || {
                 format!("claim {}: a verdict without a published reveal", claim.id)
@@ -484,19 +524,19 @@ fn check_claims(
                 claim.id
             )
         })?;
-        if let ClaimBody::Secret { message, secret } = &body {
-            let valid = passive::judge(seed, placements, *message, secret)
-                .map_err(|e| mismatch(format!("claim {}: judge: {e}", claim.id)))?;
-            let verdict = if !valid {
-                "invalid"
-            } else if first_valid.is_none() {
-                first_valid = Some((claim.log_index, claim.id.clone()));
+        let judgement = track
+            .judge(seed, public, &body)
+            .map_err(|e| mismatch(format!("claim {}: judge: {e}", claim.id)))?;
+        let verdict = match judgement {
+            Judgement::NeedsReview => continue,
+            Judgement::Invalid => "invalid",
+            Judgement::Valid if first_valid.contains_key(body.kind()) => "valid-not-first",
+            Judgement::Valid => {
+                first_valid.insert(body.kind(), claim.id.clone());
                 "won"
-            } else {
-                "valid-not-first"
-            };
-            expected.insert(claim.id.clone(), verdict);
-        }
+            }
+        };
+        expected.insert(claim.id.clone(), verdict);
     }
     for claim in claims {
         if let Some(verdict) = expected.get(&claim.id) {

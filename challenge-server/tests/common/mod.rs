@@ -64,6 +64,7 @@ pub fn spec(messages: u64, interval_secs: u64, secrets: u32, after_last: u64) ->
         deadline_after_last_secs: Some(after_last),
         close_on_win: false,
         secrets,
+        params: Default::default(),
     }
 }
 
