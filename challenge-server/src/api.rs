@@ -127,7 +127,7 @@ pub struct ChallengeView {
     pub secret_commitments: Vec<SecretCommitmentView>,
     /// The parties' bundles as published at creation, by name.
     pub parties: BTreeMap<String, PartyView>,
-    /// The track's own parameters, in place (none for the passive track).
+    /// The track's own parameters, in place (docs/API.md lists each track's).
     #[serde(flatten)]
     pub track_fields: TrackFields,
     /// The target-impl build.

@@ -9,8 +9,7 @@ use crate::api::{SecretCommitmentView, TargetIdentity};
 use crate::tracks::{Schedule, TrackFields};
 
 /// The `challenge-created` event: the common fields, and the track's own (`track_fields`,
-/// written in place after `secret_commitments`; the passive track's are the parties' bundle
-/// hashes, `alice_bundle_sha256` and `bob_bundle_sha256`).
+/// written in place after `secret_commitments`; docs/API.md lists each track's).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedEvent {
     /// Challenge id.
