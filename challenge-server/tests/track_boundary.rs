@@ -26,7 +26,10 @@ fn has_word(text: &str, word: &str) -> Option<usize> {
     while let Some(at) = lower[from..].find(&word) {
         let start = from + at;
         let end = start + word.len();
-        let before = lower[..start].chars().next_back().is_none_or(|c| !is_ident(c));
+        let before = lower[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_ident(c));
         let after = lower[end..].chars().next().is_none_or(|c| !is_ident(c));
         if before && after {
             return Some(lower[..start].matches('\n').count() + 1);
@@ -42,8 +45,15 @@ fn no_module_outside_tracks_names_a_track() {
     let tracks_dir = src.join("tracks");
     let mut files = Vec::new();
     sources(&src, &mut files);
-    let outside: Vec<&PathBuf> = files.iter().filter(|p| !p.starts_with(&tracks_dir)).collect();
-    assert!(outside.len() > 20, "the source tree was not found: {}", src.display());
+    let outside: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| !p.starts_with(&tracks_dir))
+        .collect();
+    assert!(
+        outside.len() > 20,
+        "the source tree was not found: {}",
+        src.display()
+    );
     let names = challenge_server::tracks::names();
     assert!(!names.is_empty());
     let mut found = Vec::new();
@@ -51,14 +61,23 @@ fn no_module_outside_tracks_names_a_track() {
         let text = std::fs::read_to_string(path).unwrap();
         for name in &names {
             if let Some(line) = has_word(&text, name) {
-                found.push(format!("{}:{line} names the track {name:?}", path.display()));
+                found.push(format!(
+                    "{}:{line} names the track {name:?}",
+                    path.display()
+                ));
             }
         }
-        if let Some(line) = text.lines().position(|l| l.contains("tracks::") && {
-            let after = &l[l.find("tracks::").unwrap() + "tracks::".len()..];
-            names.iter().any(|n| after.starts_with(n))
+        if let Some(line) = text.lines().position(|l| {
+            l.contains("tracks::") && {
+                let after = &l[l.find("tracks::").unwrap() + "tracks::".len()..];
+                names.iter().any(|n| after.starts_with(n))
+            }
         }) {
-            found.push(format!("{}:{} reaches into a track's module", path.display(), line + 1));
+            found.push(format!(
+                "{}:{} reaches into a track's module",
+                path.display(),
+                line + 1
+            ));
         }
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
@@ -66,7 +85,10 @@ fn no_module_outside_tracks_names_a_track() {
 
 #[test]
 fn the_word_search_finds_what_it_must() {
-    assert_eq!(has_word("x\nuse crate::tracks::passive::Solver;", "passive"), Some(2));
+    assert_eq!(
+        has_word("x\nuse crate::tracks::passive::Solver;", "passive"),
+        Some(2)
+    );
     assert_eq!(has_word("\"Passive\"", "passive"), Some(1));
     assert_eq!(has_word("impassive passives passive_x", "passive"), None);
 }

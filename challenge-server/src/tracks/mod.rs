@@ -187,11 +187,7 @@ impl Parties {
     }
 
     /// Two parties' devices at once, to change: `(a, b)`.
-    pub fn pair_mut(
-        &mut self,
-        a: &str,
-        b: &str,
-    ) -> Result<(DeviceMut<'_>, DeviceMut<'_>), Error> {
+    pub fn pair_mut(&mut self, a: &str, b: &str) -> Result<(DeviceMut<'_>, DeviceMut<'_>), Error> {
         let mut first = None;
         let mut second = None;
         for p in &mut self.0 {
@@ -689,5 +685,81 @@ impl ChallengeSpec {
             secrets: self.secrets,
             params,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFINITION: &str = "title = \"t\"\nrules = \"r\"\n[bounty]\nsecret = \"1\"\n\
+                              [schedule]\nmessages = 4\ninterval_secs = 1\n";
+
+    #[test]
+    fn a_definitions_params_reach_its_track() {
+        let spec = ChallengeSpec::from_toml(DEFINITION).unwrap();
+        assert_eq!(spec.track, "passive", "the first track is the default");
+        assert!(spec.params.is_empty());
+        let valid = spec.validate(1_700_000_000).unwrap();
+        assert_eq!(valid.track.name(), "passive");
+        // The passive track takes no parameters: the error names the field.
+        let with = format!("{DEFINITION}[params]\nrounds = 3\n");
+        match ChallengeSpec::from_toml(&with)
+            .unwrap()
+            .validate(1_700_000_000)
+        {
+            Err(Error::Invalid { field, .. }) => assert_eq!(field, "params.rounds"),
+            other => panic!("{other:?}"),
+        }
+        let json: ChallengeSpec = serde_json::from_str(
+            r#"{"title":"t","rules":"r","bounty":{"secret":"1"},"params":{"a":1,"b":[2]},
+                "schedule":{"messages":4,"interval_secs":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            json.params
+                .0
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"],
+            "in order"
+        );
+        match ChallengeSpec::from_toml(&DEFINITION.replace("title", "track = \"chess\"\ntitle"))
+            .unwrap()
+            .validate(1_700_000_000)
+        {
+            Err(Error::Invalid { field, message }) => {
+                assert_eq!(field, "track");
+                assert!(message.contains("passive"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn track_fields_keep_their_order_in_place() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Doc {
+            first: u32,
+            #[serde(flatten)]
+            fields: TrackFields,
+            last: u32,
+        }
+        let doc = Doc {
+            first: 1,
+            fields: TrackFields(vec![
+                ("zeta".to_owned(), serde_json::json!(2)),
+                ("alpha".to_owned(), serde_json::json!("x")),
+            ]),
+            last: 3,
+        };
+        let text = serde_json::to_string(&doc).unwrap();
+        assert_eq!(text, r#"{"first":1,"zeta":2,"alpha":"x","last":3}"#);
+        assert_eq!(serde_json::from_str::<Doc>(&text).unwrap(), doc);
+        let many: String = (0..=MAX_TRACK_FIELDS)
+            .map(|i| format!(",\"f{i}\":0"))
+            .collect();
+        assert!(serde_json::from_str::<Doc>(&format!("{{\"first\":1,\"last\":3{many}}}")).is_err());
     }
 }
