@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use super::Track as _;
 use super::{
     ChallengeSpec, ClaimBody, Entry, Judgement, Parties, Party, Public, Schedule,
-    Setup as TrackSetup, TrackFields, TrackSpec,
+    Setup, TrackFields, TrackSpec,
 };
 pub use super::{SECRET_LEN, SecretPlacement, SolveReport};
 use crate::Error;
@@ -163,17 +163,6 @@ impl Step {
     }
 }
 
-/// The public material of a new challenge.
-#[derive(Clone, Debug)]
-pub struct Setup {
-    /// Alice's prekey bundle (published; Alice initiates, so nobody uses it).
-    pub alice_bundle: Vec<u8>,
-    /// Bob's prekey bundle: transcript entry 0.
-    pub bob_bundle: Vec<u8>,
-    /// Every secret's placement and commitment.
-    pub secrets: Vec<SecretPlacement>,
-}
-
 /// The two parties as target-impl devices (tests look inside their states).
 pub struct RealParties {
     /// Alice, the initiator.
@@ -214,16 +203,6 @@ pub fn parties_on(target: &dyn Target, seed: &MasterSeed) -> Result<Parties, Err
             device: bob,
         },
     ]))
-}
-
-/// The public setup on target-impl: bundles and secret commitments.
-pub fn setup(seed: &MasterSeed, schedule: &Schedule, secrets: u32) -> Result<Setup, Error> {
-    let parties = parties_on(targets::real(), seed)?;
-    Ok(Setup {
-        alice_bundle: parties.get(ALICE)?.bundle()?,
-        bob_bundle: parties.get(BOB)?.bundle()?,
-        secrets: placements(seed, schedule, secrets)?,
-    })
 }
 
 /// Secret `index`.
@@ -653,7 +632,7 @@ impl super::Track for Passive {
         target: &dyn Target,
         seed: &MasterSeed,
         spec: &TrackSpec,
-    ) -> Result<TrackSetup, Error> {
+    ) -> Result<Setup, Error> {
         let parties = parties_on(target, seed)?;
         let mut bundles = Vec::with_capacity(parties.0.len());
         let mut event_fields = TrackFields::default();
@@ -665,7 +644,7 @@ impl super::Track for Passive {
             ));
             bundles.push((p.name.clone(), bundle));
         }
-        Ok(TrackSetup {
+        Ok(Setup {
             parties,
             bundles,
             secrets: placements(seed, &spec.schedule, spec.secrets)?,
