@@ -103,6 +103,7 @@ pub async fn create_on(
         } else {
             Some(spec.params.to_json()?)
         },
+        traffic_stopped: None,
     };
     let event = created_event(&row, &spec.bounty, &setup.secrets, setup.event_fields);
     let (mut log, mut tx) = app.log.begin(&app.store).await?;
@@ -240,7 +241,10 @@ pub async fn run_due_steps(app: &App, id: &str) -> Result<u64, Error> {
             return Err(Error::internal(format!("challenge {id} vanished")));
         };
         let k = row.next_entry;
-        if !row.is_open() || k > row.schedule.messages || row.schedule.time_of(k) > app.clock.now()
+        if !row.is_open()
+            || row.traffic_stopped.is_some()
+            || k > row.schedule.messages
+            || row.schedule.time_of(k) > app.clock.now()
         {
             return Ok(published);
         }
@@ -263,20 +267,33 @@ pub async fn store_next_entry(app: &App, id: &str) -> Result<Option<EntryRow>, E
 /// Plays entry `row.next_entry` and stores it (unpublished) with the parties' new sealed
 /// states, in one transaction; `None` if the challenge closed or moved on meanwhile.
 async fn produce(app: &App, row: &ChallengeRow) -> Result<Option<EntryRow>, Error> {
-    let track = track_of(row)?;
-    let seed = open_seed(app, row)?;
     let public = public(app, row).await?;
     let rows = store::challenges::parties(&app.store, &row.id).await?;
-    let mut parties = open_parties(app, row, &rows)?;
     let k = row.next_entry;
     let id = row.id.clone();
-    let (step, parties) = tokio::task::spawn_blocking(move || {
-        track
-            .step(&seed, &public, k, &mut parties)
-            .map(|s| (s, parties))
-    })
-    .await
-    .map_err(Error::internal)??;
+    // Everything from here to the new entry is a function of the sealed state and the seed:
+    // a failure would fail again, so it stops the traffic (logged) instead of being retried.
+    let played = match (
+        track_of(row),
+        open_seed(app, row),
+        open_parties(app, row, &rows),
+    ) {
+        (Ok(track), Ok(seed), Ok(mut parties)) => tokio::task::spawn_blocking(move || {
+            track
+                .step(&seed, &public, k, &mut parties)
+                .map(|s| (s, parties))
+        })
+        .await
+        .map_err(Error::internal)?,
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+    };
+    let (step, parties) = match played {
+        Ok(played) => played,
+        Err(e) => {
+            stop_traffic(app, row, k, &e).await?;
+            return Ok(None);
+        }
+    };
     let sealed = seal_parties(app, &id, &parties)?;
     let entry = EntryRow {
         index: step.index,
@@ -297,6 +314,32 @@ async fn produce(app: &App, row: &ChallengeRow) -> Result<Option<EntryRow>, Erro
     store::challenges::save_states(&mut tx, &id, k + 1, &sealed).await?;
     tx.commit().await?;
     Ok(Some(entry))
+}
+
+/// Stops challenge `row`'s traffic at entry `k` after `error`: logs a `traffic-stopped` event
+/// and records it, in one transaction, unless the challenge closed or moved on meanwhile.
+async fn stop_traffic(app: &App, row: &ChallengeRow, k: u64, error: &Error) -> Result<(), Error> {
+    let reason = error.to_string();
+    tracing::error!(challenge = %row.id, entry = k, error = %reason, "step failed: the challenge's traffic stops");
+    let (mut log, mut tx) = app.log.begin(&app.store).await?;
+    let current = store::challenges::get_in(&mut tx, &row.id).await?;
+    if !current.is_some_and(|c| c.is_open() && c.next_entry == k && c.traffic_stopped.is_none()) {
+        return Ok(());
+    }
+    log.append(
+        &mut tx,
+        &Event::TrafficStopped {
+            challenge: row.id.clone(),
+            index: k,
+            reason: reason.clone(),
+            time: app.clock.now(),
+        },
+    )
+    .await?;
+    store::challenges::stop_traffic(&mut tx, &row.id, &format!("entry {k}: {reason}")).await?;
+    tx.commit().await?;
+    log.committed();
+    Ok(())
 }
 
 /// Logs a stored entry and marks it published.

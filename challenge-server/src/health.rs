@@ -67,8 +67,11 @@ pub async fn advance(app: &App, row: &ChallengeRow) -> Result<ChallengeHealth, E
         .map_err(Error::internal)??;
         app.health.count_solved(n);
     }
-    let report = solver.report();
+    let mut report = solver.report();
     *guard = Some(solver);
+    if let (None, Some(stopped)) = (&report.problem, &row.traffic_stopped) {
+        report.problem = Some(format!("the scheduled traffic stopped at {stopped}"));
+    }
     if let Some(problem) = &report.problem {
         tracing::error!(challenge = %row.id, problem, "health solver: challenge not solvable as committed");
     }

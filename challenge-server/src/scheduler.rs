@@ -1,7 +1,9 @@
 //! The scheduler: every tick, each open challenge gets the entries whose time has come
 //! (challenges::run_due_steps: stored, then published) and closes at its deadline. It reads the
 //! database each tick, so challenges created by the CLI in another process are picked up, and
-//! after a restart it continues at the first entry not yet produced.
+//! after a restart it continues at the first entry not yet produced. A step that fails stops
+//! that challenge's traffic (logged, and shown by /health); whatever failed, the close check
+//! runs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +38,6 @@ pub async fn tick_once(app: &App) {
     for id in ids {
         if let Err(e) = challenges::run_due_steps(app, &id).await {
             tracing::error!(challenge = %id, error = %e, "scheduler step failed");
-            continue;
         }
         if let Err(e) = challenges::close_if_due(app, &id).await {
             tracing::error!(challenge = %id, error = %e, "scheduler close failed");

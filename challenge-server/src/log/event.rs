@@ -88,6 +88,18 @@ pub enum Event {
         /// Time.
         time: u64,
     },
+    /// A challenge's scheduled traffic stopped: its step `index` failed (a fault of the server
+    /// or of the target, never retried with other input), so no later entry is published.
+    TrafficStopped {
+        /// Challenge id.
+        challenge: String,
+        /// The transcript index that could not be produced.
+        index: u64,
+        /// What failed (no secret: the error's class).
+        reason: String,
+        /// Time.
+        time: u64,
+    },
     /// A challenge closed.
     ChallengeClosed {
         /// Challenge id.
@@ -121,6 +133,7 @@ impl Event {
             Event::Message { challenge, .. }
             | Event::ClaimCommitted { challenge, .. }
             | Event::Verdict { challenge, .. }
+            | Event::TrafficStopped { challenge, .. }
             | Event::ChallengeClosed { challenge, .. }
             | Event::SeedRevealed { challenge, .. } => challenge,
         }

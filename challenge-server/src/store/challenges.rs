@@ -56,6 +56,8 @@ pub struct ChallengeRow {
     pub target_flaw: Option<String>,
     /// The track's own parameters (JSON object text), `None` for none.
     pub track_params: Option<String>,
+    /// Why the scheduled traffic stopped, `None` while it runs.
+    pub traffic_stopped: Option<String>,
 }
 
 /// A party of a challenge.
@@ -119,6 +121,7 @@ impl ChallengeRow {
             created_log_index: from_db(r.try_get("created_log_index")?)?,
             target_flaw: r.try_get("target_flaw")?,
             track_params: r.try_get("track_params")?,
+            traffic_stopped: r.try_get("traffic_stopped")?,
         })
     }
 }
@@ -313,6 +316,16 @@ pub async fn save_states(
         .execute(&mut **tx)
         .await?;
     }
+    Ok(())
+}
+
+/// Records that challenge `id`'s traffic stopped, and why.
+pub async fn stop_traffic(tx: &mut Tx, id: &str, reason: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE challenges SET traffic_stopped = $1 WHERE id = $2")
+        .bind(reason)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -13,8 +13,8 @@ use zeroize::Zeroizing;
 
 use super::Track as _;
 use super::{
-    ChallengeSpec, ClaimBody, Entry, Judgement, Parties, Party, Public, Schedule,
-    Setup, TrackFields, TrackSpec,
+    ChallengeSpec, ClaimBody, Entry, Judgement, Parties, Party, Public, Schedule, Setup,
+    TrackFields, TrackSpec,
 };
 pub use super::{SECRET_LEN, SecretPlacement, SolveReport};
 use crate::Error;

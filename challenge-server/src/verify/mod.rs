@@ -476,6 +476,13 @@ fn check_event_counts(
                     format!("log entry {}: a different seed was revealed", entry.index)
                 })?;
             }
+            Event::TrafficStopped { index, reason, .. } => {
+                return Err(mismatch(format!(
+                    "log entry {}: the challenge's traffic stopped at transcript entry {index} \
+                     ({reason}): it did not run as scheduled",
+                    entry.index
+                )));
+            }
             Event::ChallengeCreated(_) | Event::Verdict { .. } => {}
         }
     }
