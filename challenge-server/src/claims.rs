@@ -225,6 +225,8 @@ pub async fn commit(
     .await?;
     tx.commit().await?;
     log.committed();
+    // The receipt's head (the tree right after this commit) is recorded before it is given out.
+    app.log.served(log_index.saturating_add(1)).await?;
     tracing::info!(claim = %receipt.claim, challenge = %receipt.challenge, log_index, "claim committed");
     Ok(receipt)
 }

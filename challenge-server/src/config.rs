@@ -30,6 +30,12 @@ pub struct Config {
     pub kek_file: Option<PathBuf>,
     /// Create the KEK file if it does not exist.
     pub create_kek: bool,
+    /// Where the largest log size ever signed is recorded; default `<KEK file>.log-size`,
+    /// beside the KEK and so outside the data directory when the KEK is (docs/OPERATING.md).
+    pub log_size_file: Option<PathBuf>,
+    /// Start on a log shorter than the largest size ever signed (a restored backup): the loss
+    /// is logged as a `log-rolled-back` event. Off by default: the server refuses to start.
+    pub accept_log_rollback: bool,
     /// The transparency log's origin line and signed-note key name.
     pub log_origin: String,
     /// SHA-256 (hex) of an admin token accepted in addition to those in the database.
@@ -97,6 +103,8 @@ impl std::fmt::Debug for Config {
             kek,
             kek_file,
             create_kek,
+            log_size_file,
+            accept_log_rollback,
             log_origin,
             admin_token_sha256,
             limits,
@@ -109,6 +117,8 @@ impl std::fmt::Debug for Config {
             .field("kek", &format_args!("{}", set(kek)))
             .field("kek_file", kek_file)
             .field("create_kek", create_kek)
+            .field("log_size_file", log_size_file)
+            .field("accept_log_rollback", accept_log_rollback)
             .field("log_origin", log_origin)
             .field(
                 "admin_token_sha256",
@@ -129,6 +139,8 @@ impl Default for Config {
             kek: None,
             kek_file: None,
             create_kek: true,
+            log_size_file: None,
+            accept_log_rollback: false,
             log_origin: "localhost/challenge-server".to_owned(),
             admin_token_sha256: None,
             limits: Limits::default(),
@@ -207,6 +219,15 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("kek.hex"))
     }
 
+    /// Where the largest signed log size is recorded.
+    pub fn log_size_path(&self) -> PathBuf {
+        self.log_size_file.clone().unwrap_or_else(|| {
+            let mut name = self.kek_path().into_os_string();
+            name.push(".log-size");
+            PathBuf::from(name)
+        })
+    }
+
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("challenge-server.sqlite")
@@ -214,12 +235,13 @@ impl Config {
 }
 
 /// Keys whose environment value is always taken as a string (a hex KEK may look like a number).
-const STRING_KEYS: [&str; 7] = [
+const STRING_KEYS: [&str; 8] = [
     "listen",
     "public_url",
     "data_dir",
     "kek",
     "kek_file",
+    "log_size_file",
     "log_origin",
     "admin_token_sha256",
 ];

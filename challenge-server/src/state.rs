@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::fields::hex_field;
 use crate::keys::{Kek, Purpose, ServerKey, token_hash};
-use crate::log::TransparencyLog;
+use crate::log::{Event, SizeRecord, TransparencyLog};
 use crate::store::{self, Store};
 use crate::tracks::Solver;
 
@@ -93,7 +93,9 @@ impl App {
                 "expected a name without spaces or '+'",
             ));
         }
-        let log = TransparencyLog::load(&store, &config.log_origin).await?;
+        let record = SizeRecord::open(&config.log_size_path())?;
+        let log = TransparencyLog::load(&store, &config.log_origin, record).await?;
+        check_log_size(&config, &log, &store, &clock).await?;
         // A database from before the reveals' public copies: give the closed challenges theirs,
         // so that no claims page needs the KEK (idempotent).
         store::claims::backfill_public_reveals(&store, &kek).await?;
@@ -131,6 +133,54 @@ impl App {
         }
         Ok(ok)
     }
+}
+
+/// Refuses a log shorter than the largest size ever signed, unless the operator accepts the
+/// rollback, which is then logged with the lost range.
+async fn check_log_size(
+    config: &Config,
+    log: &TransparencyLog,
+    store: &Store,
+    clock: &Clock,
+) -> Result<(), Error> {
+    let (size, signed_size) = (log.size().await, log.largest_served().await);
+    if size >= signed_size {
+        return Ok(());
+    }
+    if !config.accept_log_rollback {
+        return Err(Error::invalid(
+            "accept_log_rollback",
+            format!(
+                "the database's log has {size} entries but this server has signed tree heads of \
+                 up to {signed_size} (recorded in {}): the database was restored from an older \
+                 backup or replaced. Receipts and checkpoints already given out name the lost \
+                 entries. To start anyway, set accept_log_rollback = true (environment \
+                 CHALLENGE_SERVER_ACCEPT_LOG_ROLLBACK=true) once: the loss is then logged as a \
+                 log-rolled-back event (docs/OPERATING.md)",
+                config.log_size_path().display()
+            ),
+        ));
+    }
+    let (mut writer, mut tx) = log.begin(store).await?;
+    writer
+        .append(
+            &mut tx,
+            &Event::LogRolledBack {
+                signed_size,
+                size,
+                time: clock.now(),
+            },
+        )
+        .await?;
+    tx.commit().await?;
+    writer.committed();
+    log.reset_served().await?;
+    tracing::warn!(
+        size,
+        signed_size,
+        "started on a rolled-back log; the loss is logged"
+    );
+    Ok(())
 }
 
 /// One challenge's health solver, built on first use.

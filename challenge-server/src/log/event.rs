@@ -100,6 +100,17 @@ pub enum Event {
         /// Time.
         time: u64,
     },
+    /// The server started on a log shorter than heads it had signed (a restored backup,
+    /// accepted by the operator): entries `size..signed_size` were lost and their indexes are
+    /// used again.
+    LogRolledBack {
+        /// The largest tree size signed before.
+        signed_size: u64,
+        /// The log's size at the restart.
+        size: u64,
+        /// Time.
+        time: u64,
+    },
     /// A challenge closed.
     ChallengeClosed {
         /// Challenge id.
@@ -126,9 +137,10 @@ impl Event {
         Ok(serde_json::to_vec(self)?)
     }
 
-    /// The challenge the event is about.
-    pub fn challenge(&self) -> &str {
-        match self {
+    /// The challenge the event is about; `None` for an event about the whole log.
+    pub fn challenge(&self) -> Option<&str> {
+        Some(match self {
+            Event::LogRolledBack { .. } => return None,
             Event::ChallengeCreated(created) => &created.challenge,
             Event::Message { challenge, .. }
             | Event::ClaimCommitted { challenge, .. }
@@ -136,6 +148,6 @@ impl Event {
             | Event::TrafficStopped { challenge, .. }
             | Event::ChallengeClosed { challenge, .. }
             | Event::SeedRevealed { challenge, .. } => challenge,
-        }
+        })
     }
 }

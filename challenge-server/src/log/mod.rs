@@ -9,6 +9,7 @@
 
 pub mod event;
 pub mod note;
+pub mod record;
 
 use tlog_tiles::{Hash, HashReader};
 use tokio::sync::{Mutex, MutexGuard};
@@ -18,6 +19,7 @@ use crate::keys::ServerKey;
 use crate::store::{self, Store, Tx};
 
 pub use event::{CreatedEvent, Event};
+pub use record::SizeRecord;
 
 /// Longest range of entries served at once.
 pub const MAX_ENTRIES_PAGE: u64 = 1000;
@@ -60,6 +62,7 @@ impl Tree {
 pub struct TransparencyLog {
     tree: Mutex<Tree>,
     origin: String,
+    record: SizeRecord,
 }
 
 /// An inclusion proof: the audit path of entry `index` in the tree of `size`.
@@ -85,8 +88,8 @@ pub struct ConsistencyProof {
 }
 
 impl TransparencyLog {
-    /// Loads the stored hashes.
-    pub async fn load(store: &Store, origin: &str) -> Result<Self, Error> {
+    /// Loads the stored hashes; `record` keeps the largest size ever signed.
+    pub async fn load(store: &Store, origin: &str, record: SizeRecord) -> Result<Self, Error> {
         let hashes: Vec<Hash> = store::log::all_hashes(store)
             .await?
             .into_iter()
@@ -101,6 +104,7 @@ impl TransparencyLog {
         Ok(Self {
             tree: Mutex::new(Tree { hashes, size }),
             origin: origin.to_owned(),
+            record,
         })
     }
 
@@ -146,13 +150,32 @@ impl TransparencyLog {
         self.tree.lock().await.size
     }
 
-    /// The signed checkpoint of the current tree.
+    /// The signed checkpoint of the current tree, its size recorded first ([`Self::served`]).
     pub async fn checkpoint(&self, key: &ServerKey) -> Result<(u64, String), Error> {
         let (size, root) = {
             let tree = self.tree.lock().await;
             (tree.size, tree.root(tree.size)?)
         };
-        Ok((size, note::sign_checkpoint(&self.origin, size, root, key)?))
+        let text = note::sign_checkpoint(&self.origin, size, root, key)?;
+        self.served(size).await?;
+        Ok((size, text))
+    }
+
+    /// Records, durably, that a head of `size` is about to be served (a checkpoint, a
+    /// receipt): the server then refuses to start on a shorter log.
+    pub async fn served(&self, size: u64) -> Result<(), Error> {
+        self.record.raise(size).await
+    }
+
+    /// The largest size ever served.
+    pub async fn largest_served(&self) -> u64 {
+        self.record.recorded().await
+    }
+
+    /// After an accepted rollback: the record starts again from the log's size.
+    pub async fn reset_served(&self) -> Result<(), Error> {
+        let size = self.size().await;
+        self.record.reset(size).await
     }
 
     /// The inclusion proof of entry `index` in the tree of `size` (`index < size <= current`).

@@ -454,7 +454,9 @@ fn check_event_counts(
     claims: &[ClaimView],
     events: &[(LogEntryView, Event)],
 ) -> Result<(), VerifyError> {
-    let mine = events.iter().filter(|(_, e)| e.challenge() == c.id);
+    let mine = events
+        .iter()
+        .filter(|(_, e)| e.challenge() == Some(c.id.as_str()));
     let (mut messages, mut commits, mut revealed) = (0u64, 0u64, false);
     let mut closed = false;
     for (entry, event) in mine {
@@ -483,7 +485,7 @@ fn check_event_counts(
                     entry.index
                 )));
             }
-            Event::ChallengeCreated(_) | Event::Verdict { .. } => {}
+            Event::ChallengeCreated(_) | Event::Verdict { .. } | Event::LogRolledBack { .. } => {}
         }
     }
     ensure(messages == entries.len() as u64, || {
@@ -597,7 +599,7 @@ async fn check_server_proofs(
     let mut indexes: Vec<u64> = log
         .events
         .iter()
-        .filter(|(_, e)| e.challenge() == c.id)
+        .filter(|(_, e)| e.challenge() == Some(c.id.as_str()))
         .map(|(entry, _)| entry.index)
         .collect();
     indexes.extend(entries.iter().map(|e| e.log_index));
