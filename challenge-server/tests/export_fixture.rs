@@ -8,7 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use challenge_server::verify::{self, Source};
+use challenge_server::verify::{self, PinnedKey, Source};
 use common::run_cli;
 
 fn fixture() -> (PathBuf, String) {
@@ -17,15 +17,34 @@ fn fixture() -> (PathBuf, String) {
     (dir, id.trim().to_owned())
 }
 
+/// The export's server key stands for the one the researcher saved at the challenge's creation.
+fn pinned_key_file() -> String {
+    let (dir, _) = fixture();
+    dir.join("server-key.json").to_str().unwrap().to_owned()
+}
+
+fn pinned() -> PinnedKey {
+    PinnedKey::from_arg(&pinned_key_file(), None).unwrap()
+}
+
 #[tokio::test]
 async fn an_export_from_before_the_track_interface_verifies() {
     let (dir, id) = fixture();
-    let report = verify::verify(&Source::Dir(dir.clone()), &id)
+    let report = verify::verify(&Source::Dir(dir.clone()), &id, &pinned(), &[])
         .await
         .unwrap_or_else(|e| panic!("the committed export no longer verifies: {e}"));
     assert_eq!((report.entries, report.secrets, report.claims), (9, 2, 4));
     let out = tokio::task::spawn_blocking(move || {
-        run_cli(&["verify", "--dir", dir.to_str().unwrap()], &[])
+        run_cli(
+            &[
+                "verify",
+                "--dir",
+                dir.to_str().unwrap(),
+                "--server-key",
+                &pinned_key_file(),
+            ],
+            &[],
+        )
     })
     .await
     .unwrap();
@@ -54,7 +73,7 @@ async fn a_changed_byte_of_the_export_is_caught() {
     bytes[digit] = if bytes[digit] == b'0' { b'1' } else { b'0' };
     std::fs::write(&path, bytes).unwrap();
     assert!(
-        verify::verify(&Source::Dir(copy.path().to_path_buf()), &id)
+        verify::verify(&Source::Dir(copy.path().to_path_buf()), &id, &pinned(), &[])
             .await
             .is_err()
     );

@@ -31,6 +31,10 @@ async fn full_lifecycle() {
     let client = Client::new(&server.url());
     let app = app(&server);
     let admin = app.create_admin_token().await.unwrap();
+    // The researcher saves the server key when the challenge is created, to verify under it.
+    let key_file = dir.path().join("pinned-server-key.json");
+    let pinned = save_server_key(&client, &key_file).await;
+    let key_arg = key_file.to_str().unwrap().to_owned();
 
     // Create from a known seed: the only way for the test to know the secrets.
     let row = challenges::create(&app, spec(8, 10, 2, 30), Some(MasterSeed::from_bytes(SEED)))
@@ -298,7 +302,7 @@ async fn full_lifecycle() {
     );
 
     // verify passes, through the library and through the binary.
-    let report = verify::verify(&Source::http(&server.url()).unwrap(), &id)
+    let report = verify::verify(&Source::http(&server.url()).unwrap(), &id, &pinned, &[])
         .await
         .unwrap();
     assert_eq!((report.entries, report.secrets, report.claims), (9, 2, 4));
@@ -308,7 +312,16 @@ async fn full_lifecycle() {
         format!("{}/api/v1", server.url()),
         format!("{}/api/v1/", server.url()),
     ] {
-        let out = run_binary(&["verify", "--url", &url, "--challenge", &id]).await;
+        let out = run_binary(&[
+            "verify",
+            "--url",
+            &url,
+            "--challenge",
+            &id,
+            "--server-key",
+            &key_arg,
+        ])
+        .await;
         assert!(
             out.status.success(),
             "verify --url {url}: {}",
@@ -334,7 +347,7 @@ async fn full_lifecycle() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    verify::verify(&Source::Dir(exported.clone()), &id)
+    verify::verify(&Source::Dir(exported.clone()), &id, &pinned, &[])
         .await
         .unwrap();
     // `WRITE_EXPORT_FIXTURE=<dir>` keeps this export as a fixture (tests/fixtures/README.md).
@@ -342,7 +355,7 @@ async fn full_lifecycle() {
         copy_dir(&exported, std::path::Path::new(&fixture));
         std::fs::write(std::path::Path::new(&fixture).join("CHALLENGE_ID"), &id).unwrap();
     }
-    tamper_is_caught(&exported, &id).await;
+    tamper_is_caught(&exported, &id, &pinned, &key_arg).await;
 
     server.stop().await.unwrap();
 }
@@ -392,9 +405,14 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 }
 
 /// One changed transcript byte, one changed receipt, one changed log entry: each is caught.
-async fn tamper_is_caught(exported: &std::path::Path, id: &str) {
-    let edit = |name: &str, f: &dyn Fn(&mut Value)| {
-        let copy = exported.with_extension(name.replace('.', "-"));
+async fn tamper_is_caught(
+    exported: &std::path::Path,
+    id: &str,
+    pinned: &verify::PinnedKey,
+    key_arg: &str,
+) {
+    let edit_as = |tag: &str, name: &str, f: &dyn Fn(&mut Value)| {
+        let copy = exported.with_extension(format!("{}{tag}", name.replace('.', "-")));
         std::fs::create_dir_all(&copy).unwrap();
         for entry in std::fs::read_dir(exported).unwrap() {
             let entry = entry.unwrap();
@@ -406,6 +424,7 @@ async fn tamper_is_caught(exported: &std::path::Path, id: &str) {
         std::fs::write(copy.join(name), value.to_string()).unwrap();
         copy
     };
+    let edit = |name: &str, f: &dyn Fn(&mut Value)| edit_as("", name, f);
     let flip = |hex_str: &str, at: usize| {
         let mut bytes = hex::decode(hex_str).unwrap();
         bytes[at] ^= 0x01;
@@ -415,10 +434,15 @@ async fn tamper_is_caught(exported: &std::path::Path, id: &str) {
         let e = &mut v["entries"][3]["bytes"];
         *e = Value::String(flip(e.as_str().unwrap(), 40));
     });
-    let receipt = edit("claims.json", &|v| {
+    // The claims document must say what the log says; a receipt must be signed.
+    let committed_at = edit_as("-time", "claims.json", &|v| {
         let t = v[1]["receipt"]["time"].as_u64().unwrap();
         v[1]["receipt"]["time"] = json!(t + 1);
         v[1]["committed_at"] = json!(t + 1);
+    });
+    let receipt = edit("claims.json", &|v| {
+        let s = &mut v[1]["receipt"]["signature"];
+        *s = Value::String(flip(s.as_str().unwrap(), 5));
     });
     let log_entry = edit("log-entries.json", &|v| {
         let d = &mut v[2]["data"];
@@ -434,16 +458,24 @@ async fn tamper_is_caught(exported: &std::path::Path, id: &str) {
     for (dir, expected) in [
         (deps, "target_impl.deps_sha256"),
         (transcript, "transcript entry 3: bytes differ"),
+        (committed_at, "listed as committed at"),
         (receipt, "receipt signature does not verify"),
         (log_entry, "log entry 2"),
     ] {
-        match verify::verify(&Source::Dir(dir.clone()), id).await {
+        match verify::verify(&Source::Dir(dir.clone()), id, pinned, &[]).await {
             Err(VerifyError::Mismatch(m)) => {
                 assert!(m.contains(expected), "{expected:?} not in {m:?}")
             }
             other => panic!("tampering in {} not caught: {other:?}", dir.display()),
         }
-        let out = run_binary(&["verify", "--dir", dir.to_str().unwrap()]).await;
+        let out = run_binary(&[
+            "verify",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--server-key",
+            key_arg,
+        ])
+        .await;
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("MISMATCH"));
     }
@@ -457,6 +489,7 @@ async fn close_on_win() {
     let clock = Clock::manual(T0);
     let server = start(config(dir.path()), clock.clone()).await;
     let client = Client::new(&server.url());
+    let pinned = save_server_key(&client, &dir.path().join("key.json")).await;
     let mut definition = spec(3, 10, 1, 3600);
     definition.close_on_win = true;
     let seed = MasterSeed::from_bytes([0x77; 32]);
@@ -484,7 +517,7 @@ async fn close_on_win() {
         (Some("closed"), Some("won"))
     );
     assert_eq!(c["seed"], hex::encode([0x77; 32]));
-    let report = verify::verify(&Source::http(&server.url()).unwrap(), &row.id)
+    let report = verify::verify(&Source::http(&server.url()).unwrap(), &row.id, &pinned, &[])
         .await
         .unwrap();
     assert_eq!(report.claims, 1);

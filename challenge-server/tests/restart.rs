@@ -40,6 +40,8 @@ async fn killed_mid_way_resumes_without_gap_or_duplicate() {
 
     let first = spawn(dir.path());
     let client = Client::new(&first.url);
+    let keys = tempfile::tempdir().unwrap();
+    let pinned = save_server_key(&client, &keys.path().join("key.json")).await;
     // Wait for a few entries, then kill the process outright.
     let mut seen = 0;
     for _ in 0..400 {
@@ -84,7 +86,7 @@ async fn killed_mid_way_resumes_without_gap_or_duplicate() {
         );
     }
     // One message event per entry in the log, every proof checks.
-    let report = verify::verify(&Source::http(&url).unwrap(), &id.id)
+    let report = verify::verify(&Source::http(&url).unwrap(), &id.id, &pinned, &[])
         .await
         .unwrap();
     assert_eq!(report.entries, 9);

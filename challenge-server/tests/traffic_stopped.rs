@@ -18,6 +18,7 @@ async fn a_failed_step_stops_the_traffic_visibly_and_the_close_still_comes() {
     let clock = Clock::manual(1_800_000_000);
     let server = start(config(dir.path()), clock.clone()).await;
     let client = Client::new(&server.url());
+    let pinned = save_server_key(&client, &dir.path().join("pinned-key.json")).await;
     let row = challenges::create(
         &app(&server),
         spec(6, 10, 1, 30),
@@ -79,7 +80,7 @@ async fn a_failed_step_stops_the_traffic_visibly_and_the_close_still_comes() {
     assert_eq!(closed["close_reason"], "deadline");
 
     // verify names the stop.
-    match verify::verify(&Source::http(&server.url()).unwrap(), &id).await {
+    match verify::verify(&Source::http(&server.url()).unwrap(), &id, &pinned, &[]).await {
         Err(VerifyError::Mismatch(m)) => {
             assert!(m.contains("traffic stopped at transcript entry 2"), "{m}")
         }

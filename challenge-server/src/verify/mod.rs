@@ -3,6 +3,7 @@
 //! log's signed checkpoints, inclusion of every event and consistency of every tree head seen.
 //! It stops at the first mismatch and names it.
 
+pub mod pinned;
 pub mod source;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use crate::seed::MasterSeed;
 use crate::targets::{self, Target};
 use crate::tracks::{self, Entry, Judgement, Public, Track, TrackFields, TrackSpec};
 
+pub use pinned::{HeldReceipt, PinnedKey, read_receipt_file};
 pub use source::{Source, export};
 
 /// Why verification failed.
@@ -65,22 +67,26 @@ pub struct Report {
     pub entries: u64,
     /// Secrets found in the traffic and matching their commitments.
     pub secrets: u32,
-    /// Claims whose receipts and verdicts checked.
+    /// Claims rebuilt from the log whose receipts and verdicts checked.
     pub claims: u64,
+    /// Receipts the user holds, found in the log on its prefix.
+    pub held_receipts: u64,
     /// Log entries checked against the signed checkpoint.
     pub log_size: u64,
     /// Tree heads seen and checked consistent.
     pub checkpoints: u64,
 }
 
-/// Verifies challenge `id` from `source`.
-pub async fn verify(source: &Source, id: &str) -> Result<Report, VerifyError> {
-    let key = source.server_key().await?;
-    let server_public = hex32("server key", &key.public_key)?;
-    ensure(
-        key.note_verifier_key == verifier_key(&key.log_origin, &server_public),
-        || "server key: the note verifier key does not match the public key".to_owned(),
-    )?;
+/// Verifies challenge `id` from `source` under the key the user pinned, with the receipts the
+/// user holds: every claim, priority and verdict is rebuilt from the log's events and re-judged
+/// from the revealed seed; the server's documents must say the same.
+pub async fn verify(
+    source: &Source,
+    id: &str,
+    pinned: &PinnedKey,
+    held: &[HeldReceipt],
+) -> Result<Report, VerifyError> {
+    check_served_key(source, pinned).await?;
     let challenge = source.challenge(id).await?;
     ensure(challenge.id == id, || {
         format!("challenge: asked for {id}, got {}", challenge.id)
@@ -95,23 +101,49 @@ pub async fn verify(source: &Source, id: &str) -> Result<Report, VerifyError> {
         .map_err(mismatch)?;
     check_entry_fields(&transcript.entries, &entries)?;
     let claims = source.claims(id).await?;
-    let log_check = check_log(source, &key.log_origin, &server_public, &claims).await?;
+    let log_check = check_log(source, pinned).await?;
     check_events(
         &challenge,
         &event_fields,
         &transcript.entries,
-        &claims,
         &log_check.events,
     )?;
-    check_claims(track, &challenge, &seed, &public, &claims, &server_public)?;
-    check_server_proofs(source, &challenge, &transcript.entries, &claims, &log_check).await?;
+    let history = History::of(&challenge, &log_check.events)?;
+    check_withheld(&public, entries.len() as u64, &history)?;
+    check_secrets(&public, entries.len() as u64, report.secrets_confirmed)?;
+    check_listed(&challenge, &claims, &history)?;
+    let mut heads = vec![log_check.checkpoint];
+    for claim in &claims {
+        heads.push(check_receipt(claim, pinned, &log_check)?);
+    }
+    check_verdicts(track, &challenge, &seed, &public, &claims, &history)?;
+    for receipt in held {
+        check_held(&challenge, receipt, pinned, &log_check)?;
+    }
+    check_server_proofs(source, &challenge, &transcript.entries, &heads, &log_check).await?;
     Ok(Report {
         entries: entries.len() as u64,
         secrets: report.secrets_confirmed,
-        claims: claims.len() as u64,
+        claims: history.commits.len() as u64,
+        held_receipts: held.len() as u64,
         log_size: log_check.checkpoint.size,
-        checkpoints: log_check.heads.len() as u64,
+        checkpoints: heads.len() as u64,
     })
+}
+
+/// The source's `/server-key` document, if it has one, is the pinned key.
+async fn check_served_key(source: &Source, pinned: &PinnedKey) -> Result<(), VerifyError> {
+    let Some(served) = source.server_key_if_any().await? else {
+        return Ok(());
+    };
+    ensure(
+        served.public_key == hex::encode(pinned.public) && served.log_origin == pinned.origin,
+        || "server key: the source serves another key than the pinned one".to_owned(),
+    )?;
+    ensure(
+        served.note_verifier_key == verifier_key(&pinned.origin, &pinned.public),
+        || "server key: the note verifier key does not match the public key".to_owned(),
+    )
 }
 
 /// The challenge's track is one this verifier plays, and its target is the build this verifier
@@ -301,26 +333,42 @@ fn check_entry_fields(views: &[TranscriptEntryView], entries: &[Entry]) -> Resul
     Ok(())
 }
 
-/// The log as checked: the signed head, every tree head seen, the parsed events.
+/// The log as checked: the signed head, the root of every prefix, the parsed events.
 #[derive(Debug)]
 struct LogCheck {
     checkpoint: VerifiedCheckpoint,
-    /// Every head seen (receipts' and the current one), checked against the entries.
-    heads: Vec<VerifiedCheckpoint>,
+    /// `roots[s - 1]` is the root of the log's first `s` entries.
+    roots: Vec<[u8; 32]>,
     events: Vec<(LogEntryView, Event)>,
 }
 
-/// The checkpoint verifies; the entries hash to its root; every receipt's checkpoint verifies
-/// and is a prefix of the same log (consistency).
-async fn check_log(
-    source: &Source,
-    origin: &str,
-    public: &[u8; 32],
-    claims: &[ClaimView],
-) -> Result<LogCheck, VerifyError> {
+impl LogCheck {
+    /// Whether `head` is a tree head of this log: a prefix of it.
+    fn is_prefix(&self, head: &VerifiedCheckpoint) -> bool {
+        head.size
+            .checked_sub(1)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.roots.get(i))
+            .is_some_and(|root| *root == head.root)
+    }
+
+    fn event(&self, index: u64) -> Option<&Event> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.events.get(i))
+            .map(|(_, e)| e)
+    }
+}
+
+/// The checkpoint verifies under the pinned key; the entries hash to its root.
+async fn check_log(source: &Source, pinned: &PinnedKey) -> Result<LogCheck, VerifyError> {
     let text = source.checkpoint().await?;
-    let checkpoint = open_checkpoint(&text, origin, public)
-        .ok_or_else(|| mismatch("log checkpoint: the signature or format does not verify"))?;
+    let checkpoint = open_checkpoint(&text, &pinned.origin, &pinned.public).ok_or_else(|| {
+        mismatch(
+            "log checkpoint: the signature or format does not verify under the pinned key and \
+             origin",
+        )
+    })?;
     let entries = source.log_entries(checkpoint.size).await?;
     ensure(entries.len() as u64 == checkpoint.size, || {
         format!(
@@ -344,50 +392,28 @@ async fn check_log(
         data.push(bytes);
         events.push((entry, event));
     }
-    let mut heads = vec![checkpoint];
-    for claim in claims {
-        let head = open_checkpoint(&claim.receipt.checkpoint, origin, public).ok_or_else(|| {
-            mismatch(format!(
-                "claim {}: the receipt's checkpoint does not verify",
-                claim.id
-            ))
-        })?;
-        ensure(
-            head.size > claim.receipt.log_index && head.size <= checkpoint.size,
-            || {
-                format!(
-                    "claim {}: the receipt's checkpoint does not cover its commit",
-                    claim.id
-                )
-            },
-        )?;
-        heads.push(head);
-    }
-    let sizes: Vec<u64> = heads.iter().map(|h| h.size).collect();
+    let sizes: Vec<u64> = (1..=checkpoint.size).collect();
     let roots = log::roots_of(&data, &sizes).map_err(|e| mismatch(format!("log: {e}")))?;
-    for (head, root) in heads.iter().zip(&roots) {
-        ensure(head.root == *root, || {
-            format!(
-                "log: the signed tree head of size {} is not the root of the log's first {} entries \
-                 (a modified entry or a split view)",
-                head.size, head.size
-            )
-        })?;
-    }
+    ensure(roots.last().is_none_or(|r| *r == checkpoint.root), || {
+        format!(
+            "log: the signed tree head of size {} is not the root of the log's entries (a \
+             modified entry or a split view)",
+            checkpoint.size
+        )
+    })?;
     Ok(LogCheck {
         checkpoint,
-        heads,
+        roots,
         events,
     })
 }
 
-/// The challenge's events are in the log and say what the documents say; no event of this
-/// challenge is missing from the documents.
+/// The challenge-created event says what the challenge says; each published entry's message
+/// event is at its log index.
 fn check_events(
     c: &ChallengeView,
     event_fields: &TrackFields,
     entries: &[TranscriptEntryView],
-    claims: &[ClaimView],
     events: &[(LogEntryView, Event)],
 ) -> Result<(), VerifyError> {
     let at = |i: u64| {
@@ -443,124 +469,317 @@ fn check_events(
             )
         })?;
     }
-    check_event_counts(c, entries, claims, events)
-}
-
-/// Exactly the published messages and the listed claims are logged for the challenge, and the
-/// close and the seed reveal are logged.
-fn check_event_counts(
-    c: &ChallengeView,
-    entries: &[TranscriptEntryView],
-    claims: &[ClaimView],
-    events: &[(LogEntryView, Event)],
-) -> Result<(), VerifyError> {
-    let mine = events
-        .iter()
-        .filter(|(_, e)| e.challenge() == Some(c.id.as_str()));
-    let (mut messages, mut commits, mut revealed) = (0u64, 0u64, false);
-    let mut closed = false;
-    for (entry, event) in mine {
-        match event {
-            Event::Message { .. } => messages += 1,
-            Event::ClaimCommitted { claim, .. } => {
-                commits += 1;
-                ensure(claims.iter().any(|x| x.id == *claim), || {
-                    format!(
-                        "log entry {}: claim {claim} is logged but not listed",
-                        entry.index
-                    )
-                })?;
-            }
-            Event::ChallengeClosed { .. } => closed = true,
-            Event::SeedRevealed { seed, .. } => {
-                revealed = c.seed.as_deref() == Some(seed.as_str());
-                ensure(revealed, || {
-                    format!("log entry {}: a different seed was revealed", entry.index)
-                })?;
-            }
-            Event::TrafficStopped { index, reason, .. } => {
-                return Err(mismatch(format!(
-                    "log entry {}: the challenge's traffic stopped at transcript entry {index} \
-                     ({reason}): it did not run as scheduled",
-                    entry.index
-                )));
-            }
-            Event::ChallengeCreated(_) | Event::Verdict { .. } | Event::LogRolledBack { .. } => {}
-        }
-    }
-    ensure(messages == entries.len() as u64, || {
-        format!(
-            "log: {messages} message events for {} published entries",
-            entries.len()
-        )
-    })?;
-    ensure(commits == claims.len() as u64, || {
-        format!("log: {commits} commits for {} claims", claims.len())
-    })?;
-    ensure(closed && revealed, || {
-        "log: the close or the seed reveal is not logged".to_owned()
-    })
-}
-
-/// Every receipt is signed and matches its claim and its log event; every revealed claim opens
-/// its commitment; every automatic verdict is the one the seed gives.
-fn check_claims(
-    track: &dyn Track,
-    c: &ChallengeView,
-    seed: &MasterSeed,
-    public: &Public,
-    claims: &[ClaimView],
-    server_public: &[u8; 32],
-) -> Result<(), VerifyError> {
-    let mut first_valid: BTreeMap<&'static str, String> = BTreeMap::new();
-    let mut expected: BTreeMap<String, &'static str> = BTreeMap::new();
-    let mut by_index: Vec<&ClaimView> = claims.iter().collect();
-    by_index.sort_by_key(|x| x.log_index);
-    for claim in by_index {
-        check_receipt(claim, server_public)?;
-        let Some(reveal) = &claim.reveal else {
-            ensure(claim.verdict.is_none(), || {
-                format!("claim {}: a verdict without a published reveal", claim.id)
-            })?;
-            continue;
-        };
-        let (body, nonce) = parse_reveal(reveal)
-            .map_err(|e| mismatch(format!("claim {}: reveal: {e}", claim.id)))?;
-        let opened = claims::commitment(&c.id, &claim.claimant, &body, &nonce);
-        ensure(hex::encode(opened) == claim.commitment, || {
+    ensure(
+        events
+            .iter()
+            .filter(|(_, e)| {
+                e.challenge() == Some(c.id.as_str()) && matches!(e, Event::Message { .. })
+            })
+            .count()
+            == entries.len(),
+        || {
             format!(
-                "claim {}: the reveal does not open the commitment",
-                claim.id
+                "log: the message events of the challenge are not its {} published entries",
+                entries.len()
+            )
+        },
+    )
+}
+
+/// A `claim-committed` event of the challenge: a claim, its priority its log index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Commit {
+    index: u64,
+    claim: String,
+    claimant: String,
+    commitment: String,
+    time: u64,
+}
+
+/// A `verdict` event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct LoggedVerdict {
+    index: u64,
+    verdict: String,
+    decided_by: String,
+}
+
+/// The challenge as its log events tell it: the record `verify` rebuilds claims, priorities
+/// and verdicts from.
+#[derive(Debug)]
+struct History {
+    /// Every commit, in log order (priority order).
+    commits: Vec<Commit>,
+    /// Every verdict event per claim, in log order.
+    verdicts: BTreeMap<String, Vec<LoggedVerdict>>,
+    /// The `challenge-closed` event's time.
+    close_time: u64,
+}
+
+impl History {
+    fn of(c: &ChallengeView, events: &[(LogEntryView, Event)]) -> Result<Self, VerifyError> {
+        let mut commits: Vec<Commit> = Vec::new();
+        let mut verdicts: BTreeMap<String, Vec<LoggedVerdict>> = BTreeMap::new();
+        let mut close: Option<(u64, u64, &str)> = None;
+        let mut seed_revealed = false;
+        for (entry, event) in events.iter() {
+            let n = entry.index;
+            if let Event::LogRolledBack {
+                signed_size, size, ..
+            } = event
+            {
+                // Entries `size..signed_size` were lost; those after the creation may have been
+                // this challenge's (a commit, a reveal, a verdict).
+                ensure(
+                    *signed_size <= c.created_log_index || n < c.created_log_index,
+                    || {
+                        format!(
+                            "log entry {n}: the log was rolled back from size {signed_size} to \
+                         {size} after the challenge was created (a restored backup: entries \
+                         {size}..{signed_size} are lost)"
+                        )
+                    },
+                )?;
+                continue;
+            }
+            if event.challenge() != Some(c.id.as_str()) {
+                continue;
+            }
+            match event {
+                Event::LogRolledBack { .. } => {}
+                Event::TrafficStopped { index, reason, .. } => {
+                    return Err(mismatch(format!(
+                        "log entry {n}: the challenge's traffic stopped at transcript entry \
+                         {index} ({reason}): it did not run as scheduled"
+                    )));
+                }
+                Event::ChallengeCreated(_) => ensure(n == c.created_log_index, || {
+                    format!("log entry {n}: a second challenge-created event")
+                })?,
+                Event::Message { index, .. } => {
+                    ensure(n > c.created_log_index, || {
+                        format!("log entry {n}: message {index} is logged before the creation")
+                    })?;
+                    if let Some((m, _, _)) = close {
+                        return Err(mismatch(format!(
+                            "log entry {n}: message {index} is logged after the close at {m}"
+                        )));
+                    }
+                }
+                Event::ClaimCommitted {
+                    claim,
+                    claimant,
+                    commitment,
+                    time,
+                    ..
+                } => {
+                    if let Some((m, _, _)) = close {
+                        return Err(mismatch(format!(
+                            "claim {claim}: committed after the close (log entry {n} > close at \
+                             {m})"
+                        )));
+                    }
+                    ensure(n > c.created_log_index, || {
+                        format!("claim {claim}: committed before the challenge was created")
+                    })?;
+                    ensure(*time < c.deadline, || {
+                        format!(
+                            "claim {claim}: committed at {time}, not before the deadline {}",
+                            c.deadline
+                        )
+                    })?;
+                    ensure(!commits.iter().any(|x| x.claim == *claim), || {
+                        format!("claim {claim}: committed twice (log entry {n})")
+                    })?;
+                    ensure(!commits.iter().any(|x| x.commitment == *commitment), || {
+                        format!("claim {claim}: its commitment is committed twice (log entry {n})")
+                    })?;
+                    commits.push(Commit {
+                        index: n,
+                        claim: claim.clone(),
+                        claimant: claimant.clone(),
+                        commitment: commitment.clone(),
+                        time: *time,
+                    });
+                }
+                Event::Verdict {
+                    claim,
+                    verdict,
+                    decided_by,
+                    ..
+                } => {
+                    ensure(commits.iter().any(|x| x.claim == *claim), || {
+                        format!(
+                            "log entry {n}: a verdict for claim {claim}, which is not committed \
+                             before it"
+                        )
+                    })?;
+                    verdicts
+                        .entry(claim.clone())
+                        .or_default()
+                        .push(LoggedVerdict {
+                            index: n,
+                            verdict: verdict.clone(),
+                            decided_by: decided_by.clone(),
+                        });
+                }
+                Event::ChallengeClosed { reason, time, .. } => {
+                    ensure(close.is_none(), || {
+                        format!("log entry {n}: a second challenge-closed event")
+                    })?;
+                    close = Some((n, *time, reason.as_str()));
+                }
+                Event::SeedRevealed { seed, .. } => {
+                    ensure(close.is_some() && !seed_revealed, || {
+                        format!("log entry {n}: a seed reveal before the close or a second one")
+                    })?;
+                    ensure(c.seed.as_deref() == Some(seed.as_str()), || {
+                        format!("log entry {n}: a different seed was revealed")
+                    })?;
+                    seed_revealed = true;
+                }
+            }
+        }
+        let (close_index, close_time, reason) =
+            close.ok_or_else(|| mismatch("log: the challenge-closed event is not logged"))?;
+        ensure(seed_revealed, || {
+            "log: the seed reveal is not logged".to_owned()
+        })?;
+        ensure(
+            c.closed_at == Some(close_time) && c.close_reason.as_deref() == Some(reason),
+            || {
+                format!(
+                    "challenge: closed at {:?} for {:?}, the log's close (entry {close_index}) \
+                     says {close_time} for {reason:?}",
+                    c.closed_at, c.close_reason
+                )
+            },
+        )?;
+        Ok(Self {
+            commits,
+            verdicts,
+            close_time,
+        })
+    }
+}
+
+/// Every transcript entry scheduled before the close is published.
+fn check_withheld(public: &Public, published: u64, history: &History) -> Result<(), VerifyError> {
+    if published < public.schedule.entries() {
+        let time = public.schedule.time_of(published);
+        ensure(time >= history.close_time, || {
+            format!(
+                "transcript: entry {published} was scheduled at {time} before the close at {} \
+                 but is not published",
+                history.close_time
             )
         })?;
-        let judgement = track
-            .judge(seed, public, &body)
-            .map_err(|e| mismatch(format!("claim {}: judge: {e}", claim.id)))?;
-        let verdict = match judgement {
-            Judgement::NeedsReview => continue,
-            Judgement::Invalid => "invalid",
-            Judgement::Valid if first_valid.contains_key(body.kind()) => "valid-not-first",
-            Judgement::Valid => {
-                first_valid.insert(body.kind(), claim.id.clone());
-                "won"
-            }
-        };
-        expected.insert(claim.id.clone(), verdict);
-    }
-    for claim in claims {
-        if let Some(verdict) = expected.get(&claim.id) {
-            ensure(claim.verdict.as_deref() == Some(verdict), || {
-                format!(
-                    "claim {}: verdict {:?}, the seed says {verdict}",
-                    claim.id, claim.verdict
-                )
-            })?;
-        }
     }
     Ok(())
 }
 
-fn check_receipt(claim: &ClaimView, public: &[u8; 32]) -> Result<(), VerifyError> {
+/// Every committed secret is in the published traffic.
+fn check_secrets(public: &Public, published: u64, confirmed: u32) -> Result<(), VerifyError> {
+    if confirmed as usize == public.secrets.len() {
+        return Ok(());
+    }
+    let missing = public
+        .secrets
+        .iter()
+        .find(|p| p.message >= published)
+        .or(public.secrets.first());
+    Err(mismatch(match missing {
+        Some(p) => format!(
+            "secrets: secret {} (message {}) is not in the published traffic",
+            p.index, p.message
+        ),
+        None => format!(
+            "secrets: {confirmed} found in the traffic, {} committed",
+            public.secrets.len()
+        ),
+    }))
+}
+
+/// The claims document lists exactly the log's commits, with their fields and log index.
+fn check_listed(
+    c: &ChallengeView,
+    claims: &[ClaimView],
+    history: &History,
+) -> Result<(), VerifyError> {
+    for (i, claim) in claims.iter().enumerate() {
+        ensure(!claims.iter().take(i).any(|x| x.id == claim.id), || {
+            format!("claim {}: listed twice", claim.id)
+        })?;
+        let commit = history
+            .commits
+            .iter()
+            .find(|x| x.claim == claim.id)
+            .ok_or_else(|| {
+                mismatch(format!(
+                    "claim {}: listed, but no claim-committed event of the challenge logs it",
+                    claim.id
+                ))
+            })?;
+        let n = commit.index;
+        ensure(claim.challenge == c.id, || {
+            format!(
+                "claim {}: listed for challenge {}",
+                claim.id, claim.challenge
+            )
+        })?;
+        ensure(claim.claimant == commit.claimant, || {
+            format!(
+                "claim {}: the claims document says claimant {:?}, its commit in the log (entry \
+                 {n}) says {:?}",
+                claim.id, claim.claimant, commit.claimant
+            )
+        })?;
+        ensure(claim.log_index == n, || {
+            format!(
+                "claim {}: listed at log index {}, its commit is log entry {n}",
+                claim.id, claim.log_index
+            )
+        })?;
+        ensure(claim.commitment == commit.commitment, || {
+            format!(
+                "claim {}: the claims document's commitment is not its commit's (log entry {n})",
+                claim.id
+            )
+        })?;
+        ensure(claim.committed_at == commit.time, || {
+            format!(
+                "claim {}: listed as committed at {}, its commit (log entry {n}) says {}",
+                claim.id, claim.committed_at, commit.time
+            )
+        })?;
+    }
+    for commit in &history.commits {
+        ensure(claims.iter().any(|x| x.id == commit.claim), || {
+            format!(
+                "claim {}: committed in the log (entry {}) but not listed",
+                commit.claim, commit.index
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// A receipt's signature verifies under the pinned key.
+fn receipt_signed(r: &crate::api::Receipt, pinned: &PinnedKey) -> bool {
+    let signature: Option<[u8; 64]> = hex::decode(&r.signature)
+        .ok()
+        .and_then(|s| s.try_into().ok());
+    signature
+        .is_some_and(|s| verify_signature(&pinned.public, claims::receipt_text(r).as_bytes(), &s))
+}
+
+/// A listed claim's receipt is its claim's, signed under the pinned key, and its tree head is
+/// the log right after its commit. Returns that head.
+fn check_receipt(
+    claim: &ClaimView,
+    pinned: &PinnedKey,
+    log: &LogCheck,
+) -> Result<VerifiedCheckpoint, VerifyError> {
     let r = &claim.receipt;
     ensure(
         r.claim == claim.id
@@ -571,19 +790,200 @@ fn check_receipt(claim: &ClaimView, public: &[u8; 32]) -> Result<(), VerifyError
             && r.time == claim.committed_at,
         || format!("claim {}: the receipt does not match the claim", claim.id),
     )?;
-    let signature: [u8; 64] = hex::decode(&r.signature)
-        .ok()
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(|| {
+    ensure(receipt_signed(r, pinned), || {
+        format!("claim {}: the receipt signature does not verify", claim.id)
+    })?;
+    let head = open_checkpoint(&r.checkpoint, &pinned.origin, &pinned.public).ok_or_else(|| {
+        mismatch(format!(
+            "claim {}: the receipt's checkpoint does not verify",
+            claim.id
+        ))
+    })?;
+    ensure(head.size == r.log_index.saturating_add(1), || {
+        format!(
+            "claim {}: the receipt's tree head has size {}, not {} (the tree right after its \
+             commit at log entry {})",
+            claim.id,
+            head.size,
+            r.log_index.saturating_add(1),
+            r.log_index
+        )
+    })?;
+    ensure(log.is_prefix(&head), || {
+        format!(
+            "claim {}: the receipt's tree head (size {}) is not a prefix of the log (a fork or \
+             a rolled-back log)",
+            claim.id, head.size
+        )
+    })?;
+    Ok(head)
+}
+
+/// The automatic verdict the seed gives a revealed claim, by the priority rule: among valid
+/// claims of a kind, the lowest commit log index wins. `None`: the operator decides.
+type Expected = Option<&'static str>;
+
+/// Each claim's listed verdict is its latest verdict event; each automatic one is the verdict
+/// re-judged from the seed through the track.
+fn check_verdicts(
+    track: &dyn Track,
+    c: &ChallengeView,
+    seed: &MasterSeed,
+    public: &Public,
+    claims: &[ClaimView],
+    history: &History,
+) -> Result<(), VerifyError> {
+    let mut first_valid: BTreeMap<&'static str, String> = BTreeMap::new();
+    for commit in &history.commits {
+        let id = &commit.claim;
+        let claim = claims
+            .iter()
+            .find(|x| x.id == *id)
+            .ok_or_else(|| mismatch(format!("claim {id}: not listed")))?;
+        let logged = history.verdicts.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        let latest = logged.last();
+        ensure(
+            claim.verdict.as_deref() == latest.map(|v| v.verdict.as_str())
+                && claim.verdict_log_index == latest.map(|v| v.index)
+                && claim.decided_by.as_deref() == latest.map(|v| v.decided_by.as_str()),
+            || match latest {
+                Some(v) => format!(
+                    "claim {id}: listed verdict {:?}, the log's latest verdict event for it \
+                     (entry {}) says {:?} decided by {}",
+                    claim.verdict, v.index, v.verdict, v.decided_by
+                ),
+                None => format!(
+                    "claim {id}: listed verdict {:?}, the log has no verdict event for it",
+                    claim.verdict
+                ),
+            },
+        )?;
+        let Some(reveal) = &claim.reveal else {
+            ensure(latest.is_none(), || {
+                format!("claim {id}: a verdict in the log without a published reveal")
+            })?;
+            continue;
+        };
+        let (body, nonce) =
+            parse_reveal(reveal).map_err(|e| mismatch(format!("claim {id}: reveal: {e}")))?;
+        let opened = claims::commitment(&c.id, &commit.claimant, &body, &nonce);
+        ensure(hex::encode(opened) == commit.commitment, || {
+            format!("claim {id}: the reveal does not open the commitment")
+        })?;
+        ensure(claim.kind.as_deref() == Some(body.kind()), || {
+            format!(
+                "claim {id}: listed kind {:?}, the reveal is {}",
+                claim.kind,
+                body.kind()
+            )
+        })?;
+        let judgement = track
+            .judge(seed, public, &body)
+            .map_err(|e| mismatch(format!("claim {id}: judge: {e}")))?;
+        let expected: Expected = match judgement {
+            Judgement::NeedsReview => None,
+            Judgement::Invalid => Some("invalid"),
+            Judgement::Valid if first_valid.contains_key(body.kind()) => Some("valid-not-first"),
+            Judgement::Valid => {
+                first_valid.insert(body.kind(), id.clone());
+                Some("won")
+            }
+        };
+        let latest = latest.ok_or_else(|| {
             mismatch(format!(
-                "claim {}: the receipt signature is not 64 bytes of hex",
-                claim.id
+                "claim {id}: revealed, but the log has no verdict event for it"
             ))
         })?;
-    ensure(
-        verify_signature(public, claims::receipt_text(r).as_bytes(), &signature),
-        || format!("claim {}: the receipt signature does not verify", claim.id),
-    )
+        match expected {
+            Some(verdict) => ensure(
+                latest.verdict == verdict && latest.decided_by == "automatic",
+                || {
+                    format!(
+                        "claim {id}: the log's verdict (entry {}) is {:?} decided by {}, the \
+                         seed says {verdict} (priority: the lowest commit log index of the kind)",
+                        latest.index, latest.verdict, latest.decided_by
+                    )
+                },
+            )?,
+            None => ensure(
+                logged
+                    .first()
+                    .is_some_and(|v| v.verdict == "needs-review" && v.decided_by == "automatic")
+                    && logged.iter().skip(1).all(|v| v.decided_by == "operator"),
+                || {
+                    format!(
+                        "claim {id}: a claim for review must be judged needs-review, then \
+                         decided by the operator"
+                    )
+                },
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// A receipt the user holds: signed under the pinned key, its tree head a prefix of the log
+/// (the tree right after its commit), and its commit in the log at its index.
+fn check_held(
+    c: &ChallengeView,
+    held: &HeldReceipt,
+    pinned: &PinnedKey,
+    log: &LogCheck,
+) -> Result<(), VerifyError> {
+    let r = &held.receipt;
+    let claim = &r.claim;
+    if let Some(key) = &held.key {
+        ensure(key == pinned, || {
+            format!(
+                "receipt for claim {claim}: its claim file {} was made under another server key \
+                 or origin than the pinned one",
+                held.file
+            )
+        })?;
+    }
+    ensure(r.challenge == c.id, || {
+        format!(
+            "receipt for claim {claim}: it is for challenge {}, not {}",
+            r.challenge, c.id
+        )
+    })?;
+    ensure(receipt_signed(r, pinned), || {
+        format!("receipt for claim {claim}: its signature does not verify under the pinned key")
+    })?;
+    let head = open_checkpoint(&r.checkpoint, &pinned.origin, &pinned.public).ok_or_else(|| {
+        mismatch(format!(
+            "receipt for claim {claim}: its tree head does not verify under the pinned key"
+        ))
+    })?;
+    ensure(log.is_prefix(&head), || {
+        format!(
+            "receipt for claim {claim}: its tree head (size {}) is not a prefix of the log (a \
+             fork or a rolled-back log)",
+            head.size
+        )
+    })?;
+    ensure(head.size == r.log_index.saturating_add(1), || {
+        format!(
+            "receipt for claim {claim}: its tree head has size {}, not {} (the tree right after \
+             its commit at log entry {})",
+            head.size,
+            r.log_index.saturating_add(1),
+            r.log_index
+        )
+    })?;
+    let expected = Event::ClaimCommitted {
+        challenge: r.challenge.clone(),
+        claim: claim.clone(),
+        claimant: r.claimant.clone(),
+        commitment: r.commitment.clone(),
+        time: r.time,
+    };
+    ensure(log.event(r.log_index) == Some(&expected), || {
+        format!(
+            "receipt for claim {claim}: log entry {} is not its commit (claimant {}, time {})",
+            r.log_index, r.claimant, r.time
+        )
+    })
 }
 
 /// The server's own proofs (HTTP): inclusion of each of the challenge's events in the signed
@@ -592,7 +992,7 @@ async fn check_server_proofs(
     source: &Source,
     c: &ChallengeView,
     entries: &[TranscriptEntryView],
-    claims: &[ClaimView],
+    heads: &[VerifiedCheckpoint],
     log: &LogCheck,
 ) -> Result<(), VerifyError> {
     let head = log.checkpoint;
@@ -625,7 +1025,7 @@ async fn check_server_proofs(
             || format!("log entry {index}: the server's inclusion proof does not verify"),
         )?;
     }
-    for (claim, receipt_head) in claims.iter().zip(log.heads.iter().skip(1)) {
+    for receipt_head in heads.iter().skip(1) {
         if receipt_head.size == head.size {
             continue;
         }
@@ -647,8 +1047,8 @@ async fn check_server_proofs(
             ),
             || {
                 format!(
-                    "claim {}: the server's consistency proof from the receipt's tree head does not verify",
-                    claim.id
+                    "log: the server's consistency proof from size {} does not verify",
+                    receipt_head.size
                 )
             },
         )?;

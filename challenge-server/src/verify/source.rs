@@ -99,6 +99,16 @@ impl Source {
         }
     }
 
+    /// The server key the source serves, if it has one (an export may leave it out: `verify`
+    /// takes the key from the user and only compares).
+    pub async fn server_key_if_any(&self) -> Result<Option<ServerKeyView>, VerifyError> {
+        match self {
+            Source::Http { .. } => self.get_json("/server-key").await.map(Some),
+            Source::Dir(dir) if !dir.join(files::SERVER_KEY).exists() => Ok(None),
+            Source::Dir(dir) => Self::read_file(dir, files::SERVER_KEY).map(Some),
+        }
+    }
+
     /// The challenge.
     pub async fn challenge(&self, id: &str) -> Result<ChallengeView, VerifyError> {
         match self {

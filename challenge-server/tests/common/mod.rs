@@ -387,3 +387,12 @@ pub async fn reveal_secret(
 pub fn app(server: &RunningServer) -> Arc<App> {
     server.app.clone()
 }
+
+/// The server key a researcher saves at a challenge's creation (`GET /server-key`), written to
+/// `path` for `verify --server-key`, and pinned for the library.
+pub async fn save_server_key(client: &Client, path: &Path) -> challenge_server::verify::PinnedKey {
+    let (status, key) = client.get("/server-key").await;
+    assert_eq!(status, 200);
+    std::fs::write(path, key.to_string()).unwrap();
+    challenge_server::verify::PinnedKey::from_arg(path.to_str().unwrap(), None).unwrap()
+}
