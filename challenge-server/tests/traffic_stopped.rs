@@ -18,7 +18,7 @@ async fn a_failed_step_stops_the_traffic_visibly_and_the_close_still_comes() {
     let clock = Clock::manual(1_800_000_000);
     let server = start(config(dir.path()), clock.clone()).await;
     let client = Client::new(&server.url());
-    let pinned = save_server_key(&client, &dir.path().join("pinned-key.json")).await;
+    let pinned = common::save_server_key(&client, &dir.path().join("pinned-key.json")).await;
     let row = challenges::create(
         &app(&server),
         spec(6, 10, 1, 30),
