@@ -407,6 +407,7 @@ fn check_events(
                     && created.track_fields == *event_fields
                     && created.schedule == c.schedule
                     && created.deadline == c.deadline
+                    && created.reveal_deadline == c.reveal_deadline
                     && created.bounty == c.bounty
                     && created.target_impl == c.target_impl
                     && created.title == c.title
@@ -485,7 +486,10 @@ fn check_event_counts(
                     entry.index
                 )));
             }
-            Event::ChallengeCreated(_) | Event::Verdict { .. } | Event::LogRolledBack { .. } => {}
+            Event::ChallengeCreated(_)
+            | Event::Verdict { .. }
+            | Event::ClaimVoid { .. }
+            | Event::LogRolledBack { .. } => {}
         }
     }
     ensure(messages == entries.len() as u64, || {
@@ -519,9 +523,10 @@ fn check_claims(
     for claim in by_index {
         check_receipt(claim, server_public)?;
         let Some(reveal) = &claim.reveal else {
-            ensure(claim.verdict.is_none(), || {
-                format!("claim {}: a verdict without a published reveal", claim.id)
-            })?;
+            ensure(
+                matches!(claim.verdict.as_deref(), None | Some("void")),
+                || format!("claim {}: a verdict without a published reveal", claim.id),
+            )?;
             continue;
         };
         let (body, nonce) = parse_reveal(reveal)
