@@ -32,6 +32,9 @@ use crate::api::TargetIdentity;
 /// The flaw name of [`RepeatedBodyNonce`].
 pub const REPEATED_BODY_NONCE: &str = "repeated-body-nonce";
 
+/// Every weakened target's flaw name.
+pub const FLAWS: [&str; 1] = [REPEATED_BODY_NONCE];
+
 /// The weakened target named `name`, if this build has it.
 pub fn by_name(name: &str) -> Option<&'static dyn Target> {
     match name {
@@ -548,6 +551,12 @@ mod tests {
         );
         assert!(by_name(REPEATED_BODY_NONCE).is_some());
         assert!(by_name("no-such-flaw").is_none());
+        for flaw in FLAWS {
+            assert_eq!(
+                by_name(flaw).unwrap().identity().flaw.as_deref(),
+                Some(flaw)
+            );
+        }
         assert_eq!(
             crate::targets::by_flaw(Some(REPEATED_BODY_NONCE))
                 .unwrap()
