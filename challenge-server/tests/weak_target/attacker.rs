@@ -160,10 +160,10 @@ pub fn attack(entries: &[Entry], fillers: &[&str]) -> Vec<Recovered> {
                 // If `this` is that filler, `other` may be a secret ...
                 let secret_len =
                     |g: &[u8]| parse_secret(g).map(|(j, h)| format!("secret {j}: {h}").len());
-                if let Some(guess) = other_payload(&xor, filler, secret_len) {
-                    if let Some(found) = parse_secret(&guess) {
-                        secrets.entry(found).or_default().insert(other.index);
-                    }
+                if let Some(guess) = other_payload(&xor, filler, secret_len)
+                    && let Some(found) = parse_secret(&guess)
+                {
+                    secrets.entry(found).or_default().insert(other.index);
                 }
                 // ... or a filler too, and then both are fillers.
                 let filler_len = |g: &[u8]| {
