@@ -237,6 +237,20 @@ async fn release_spec_refuses_a_target_or_flaw_field() {
         assert_eq!(status, 400, "{field}: {body}");
         refused.push(field);
     }
+    // Nor as a track parameter: the passive track takes none.
+    let toml = format!("{toml_ok}[params]\nflaw = \"{}\"\n", FLAWS[0]);
+    let e = ChallengeSpec::from_toml(&toml)
+        .unwrap()
+        .validate(1_800_000_000)
+        .unwrap_err();
+    assert!(e.to_string().contains("params.flaw"), "{e}");
+    let mut body = spec_json("title");
+    body["params"] = json!({"flaw": FLAWS[0]});
+    let (status, body) = client
+        .post_raw("/admin/challenges", &body.to_string(), Some(&admin))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    refused.push("params.flaw");
     let (_, list) = client.get("/challenges").await;
     assert_eq!(list, json!([]), "nothing was created");
     // The control: the same definition without the field is accepted.
