@@ -58,6 +58,7 @@ async fn main() {
         close_on_win: false,
         secrets: 1,
         params: Default::default(),
+        reveal_window_secs: None,
     };
     let id = challenges::create(&app, spec, None).await.unwrap().id;
     let server = RunningServer::start(app).await.unwrap();

@@ -117,6 +117,10 @@ pub struct ChallengeView {
     pub schedule: Schedule,
     /// Closing time.
     pub deadline: u64,
+    /// The last time a reveal is taken; unrevealed commits are void after it (absent for a
+    /// challenge created before it was published).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reveal_deadline: Option<u64>,
     /// Whether the first win closes the challenge.
     pub close_on_win: bool,
     /// Creation time.

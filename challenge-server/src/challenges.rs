@@ -82,6 +82,8 @@ pub async fn create_on(
         bounty: serde_json::to_string(&spec.bounty)?,
         schedule: spec.schedule,
         deadline: spec.deadline,
+        reveal_deadline: Some(spec.reveal_deadline),
+        voided_at: None,
         close_on_win: spec.close_on_win,
         created_at: now,
         seed_commitment: seed.commitment(),
@@ -130,6 +132,7 @@ pub fn created_event(
         bounty: bounty.clone(),
         schedule: row.schedule,
         deadline: row.deadline,
+        reveal_deadline: row.reveal_deadline,
         close_on_win: row.close_on_win,
         seed_commitment: hex::encode(row.seed_commitment),
         secret_commitments: secret_views(secrets),
@@ -433,6 +436,38 @@ pub(crate) async fn close_in(
     Ok(())
 }
 
+/// After challenge `id`'s reveal deadline: every commit not revealed becomes void, each with a
+/// logged `claim-void` event, in one transaction. Returns how many.
+pub async fn void_unrevealed(app: &App, id: &str) -> Result<usize, Error> {
+    let (mut log, mut tx) = app.log.begin(&app.store).await?;
+    let Some(row) = store::challenges::get_in(&mut tx, id).await? else {
+        return Ok(0);
+    };
+    let now = app.clock.now();
+    if row.is_open() || row.voided_at.is_some() || row.reveal_deadline.is_none_or(|d| now < d) {
+        return Ok(0);
+    }
+    let unrevealed = store::claims::unrevealed_in(&mut tx, id).await?;
+    for claim in &unrevealed {
+        let index = log
+            .append(
+                &mut tx,
+                &Event::ClaimVoid {
+                    challenge: id.to_owned(),
+                    claim: claim.id.clone(),
+                    time: now,
+                },
+            )
+            .await?;
+        store::claims::set_verdict(&mut tx, &claim.id, "void", index, "automatic").await?;
+    }
+    store::challenges::set_voided(&mut tx, id, now).await?;
+    tx.commit().await?;
+    log.committed();
+    tracing::info!(challenge = %id, voided = unrevealed.len(), "reveal deadline: unrevealed commits voided");
+    Ok(unrevealed.len())
+}
+
 /// Loads a challenge or answers 404 naming `field`.
 pub async fn find(app: &App, id: &str, field: &'static str) -> Result<ChallengeRow, Error> {
     if !is_id(id) {
@@ -463,6 +498,7 @@ pub async fn view(app: &App, row: &ChallengeRow) -> Result<ChallengeView, Error>
         bounty: serde_json::from_str(&row.bounty)?,
         schedule: row.schedule,
         deadline: row.deadline,
+        reveal_deadline: row.reveal_deadline,
         close_on_win: row.close_on_win,
         created_at: row.created_at,
         seed_commitment: hex::encode(row.seed_commitment),

@@ -267,6 +267,13 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
         .await?
         .ok_or_else(|| Error::internal("a claim's challenge is missing"))?;
     let now = app.clock.now();
+    if challenge.reveal_deadline.is_some_and(|d| now >= d) {
+        return Err(Error::Conflict {
+            field: "id",
+            message: "the challenge's reveal deadline has passed: unrevealed commits are void"
+                .to_owned(),
+        });
+    }
     let kind = body.kind();
     let track = challenges::track_of(&challenge)?;
     let seed = challenges::open_seed(app, &challenge)?;

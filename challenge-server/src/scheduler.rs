@@ -26,8 +26,22 @@ pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// One pass over the open challenges.
+/// One pass over the open challenges, then the voids of those past their reveal deadline.
 pub async fn tick_once(app: &App) {
+    open_challenges(app).await;
+    match store::challenges::due_for_voids(&app.store, app.clock.now()).await {
+        Ok(ids) => {
+            for id in ids {
+                if let Err(e) = challenges::void_unrevealed(app, &id).await {
+                    tracing::error!(challenge = %id, error = %e, "voiding unrevealed commits failed");
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "scheduler cannot list reveal deadlines"),
+    }
+}
+
+async fn open_challenges(app: &App) {
     let ids = match store::challenges::open_ids(&app.store).await {
         Ok(ids) => ids,
         Err(e) => {

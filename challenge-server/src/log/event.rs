@@ -26,6 +26,9 @@ pub struct CreatedEvent {
     pub schedule: Schedule,
     /// Closing time.
     pub deadline: u64,
+    /// The last time a reveal is taken (absent from challenges created before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reveal_deadline: Option<u64>,
     /// Close on the first win.
     pub close_on_win: bool,
     /// The seed commitment.
@@ -111,6 +114,16 @@ pub enum Event {
         /// Time.
         time: u64,
     },
+    /// A commit not revealed by the reveal deadline is void: it can never win, and no longer
+    /// delays the wins after it from being final.
+    ClaimVoid {
+        /// Challenge id.
+        challenge: String,
+        /// Claim id.
+        claim: String,
+        /// Time.
+        time: u64,
+    },
     /// A challenge closed.
     ChallengeClosed {
         /// Challenge id.
@@ -146,6 +159,7 @@ impl Event {
             | Event::ClaimCommitted { challenge, .. }
             | Event::Verdict { challenge, .. }
             | Event::TrafficStopped { challenge, .. }
+            | Event::ClaimVoid { challenge, .. }
             | Event::ChallengeClosed { challenge, .. }
             | Event::SeedRevealed { challenge, .. } => challenge,
         })

@@ -26,6 +26,10 @@ pub struct ChallengeRow {
     pub schedule: Schedule,
     /// Closing time.
     pub deadline: u64,
+    /// The last time a reveal is taken (`None`: a challenge from before it was published).
+    pub reveal_deadline: Option<u64>,
+    /// When the unrevealed commits were voided, after the reveal deadline.
+    pub voided_at: Option<u64>,
     /// Close on the first win.
     pub close_on_win: bool,
     /// Creation time.
@@ -103,6 +107,14 @@ impl ChallengeRow {
                 start_at: from_db(r.try_get("start_at")?)?,
             },
             deadline: from_db(r.try_get("deadline")?)?,
+            reveal_deadline: r
+                .try_get::<Option<i64>, _>("reveal_deadline")?
+                .map(from_db)
+                .transpose()?,
+            voided_at: r
+                .try_get::<Option<i64>, _>("voided_at")?
+                .map(from_db)
+                .transpose()?,
             close_on_win: r.try_get("close_on_win")?,
             created_at: from_db(r.try_get("created_at")?)?,
             seed_commitment: blob32(&r.try_get::<Vec<u8>, _>("seed_commitment")?)?,
@@ -138,8 +150,8 @@ pub async fn insert(
          interval_secs, start_at, deadline, close_on_win, created_at, seed_commitment, \
          sealed_seed, revealed_seed, target_impl_version, target_impl_source_sha256, status, \
          closed_at, close_reason, next_entry, created_log_index, target_impl_deps_sha256, \
-         target_flaw, track_params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, NULL, $15, $16, $17, NULL, NULL, $18, $19, $20, $21, $22)",
+         target_flaw, track_params, reveal_deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+         $10, $11, $12, $13, $14, NULL, $15, $16, $17, NULL, NULL, $18, $19, $20, $21, $22, $23)",
     )
     .bind(&row.id)
     .bind(&row.track)
@@ -163,6 +175,7 @@ pub async fn insert(
     .bind(&row.target_impl_deps_sha256)
     .bind(&row.target_flaw)
     .bind(&row.track_params)
+    .bind(row.reveal_deadline.map(db_int).transpose()?)
     .execute(&mut **tx)
     .await?;
     for p in secrets {
@@ -316,6 +329,29 @@ pub async fn save_states(
         .execute(&mut **tx)
         .await?;
     }
+    Ok(())
+}
+
+/// Ids of the closed challenges whose reveal deadline has come by `now` and whose unrevealed
+/// commits are not voided yet.
+pub async fn due_for_voids(store: &Store, now: u64) -> Result<Vec<String>, Error> {
+    let rows = sqlx::query(
+        "SELECT id FROM challenges WHERE status <> 'open' AND reveal_deadline IS NOT NULL \
+         AND reveal_deadline <= $1 AND voided_at IS NULL ORDER BY id",
+    )
+    .bind(db_int(now)?)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(|r| r.get("id")).collect())
+}
+
+/// Records when challenge `id`'s unrevealed commits were voided.
+pub async fn set_voided(tx: &mut Tx, id: &str, now: u64) -> Result<(), Error> {
+    sqlx::query("UPDATE challenges SET voided_at = $1 WHERE id = $2")
+        .bind(db_int(now)?)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

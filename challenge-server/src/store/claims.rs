@@ -178,6 +178,18 @@ pub async fn winner(tx: &mut Tx, challenge: &str, kind: &str) -> Result<Option<C
     row.as_ref().map(ClaimRow::from_row).transpose()
 }
 
+/// The claims of a challenge never revealed, by log index.
+pub async fn unrevealed_in(tx: &mut Tx, challenge: &str) -> Result<Vec<ClaimRow>, Error> {
+    let rows = sqlx::query(
+        "SELECT * FROM claims WHERE challenge_id = $1 AND kind IS NULL AND verdict IS NULL \
+         ORDER BY log_index",
+    )
+    .bind(challenge)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(ClaimRow::from_row).collect()
+}
+
 /// A reveal to record: its kind, sealed content, public copy and verdict.
 #[derive(Clone, Copy, Debug)]
 pub struct Reveal<'a> {

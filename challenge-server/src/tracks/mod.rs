@@ -416,6 +416,10 @@ pub const MAX_INTERVAL_SECS: u64 = 86_400;
 pub const MAX_TIME: u64 = i64::MAX as u64;
 /// Most secrets in one challenge.
 pub const MAX_SECRETS: u32 = 16;
+/// Default time from the deadline to the reveal deadline, in seconds (one week).
+pub const DEFAULT_REVEAL_WINDOW_SECS: u64 = 7 * 86_400;
+/// Longest time from the deadline to the reveal deadline, in seconds (one year).
+pub const MAX_REVEAL_WINDOW_SECS: u64 = 365 * 86_400;
 /// Longest title, in bytes.
 pub const MAX_TITLE_LEN: usize = 200;
 /// Longest rules text, in bytes.
@@ -447,6 +451,10 @@ pub struct ChallengeSpec {
     /// Seconds from the last message to the close, if `deadline` is not given (default 60).
     #[serde(default)]
     pub deadline_after_last_secs: Option<u64>,
+    /// Seconds after `deadline` during which reveals are still taken (default one week); at
+    /// `deadline + reveal_window_secs` every unrevealed commit is void.
+    #[serde(default)]
+    pub reveal_window_secs: Option<u64>,
     /// Close (and reveal the seed) as soon as a claim wins.
     #[serde(default)]
     pub close_on_win: bool,
@@ -532,6 +540,8 @@ pub struct ValidSpec {
     pub schedule: Schedule,
     /// Closing time.
     pub deadline: u64,
+    /// The last time a reveal is taken.
+    pub reveal_deadline: u64,
     /// Close on the first win.
     pub close_on_win: bool,
     /// Number of secrets.
@@ -673,6 +683,22 @@ impl ChallengeSpec {
                 format!("expected 1 to {max_secrets} (at most one per message)"),
             ));
         }
+        let window = self
+            .reveal_window_secs
+            .unwrap_or(DEFAULT_REVEAL_WINDOW_SECS);
+        if !(1..=MAX_REVEAL_WINDOW_SECS).contains(&window) {
+            return Err(Error::invalid(
+                "reveal_window_secs",
+                format!("expected 1 to {MAX_REVEAL_WINDOW_SECS} seconds"),
+            ));
+        }
+        let reveal_deadline = deadline.saturating_add(window);
+        if reveal_deadline > MAX_TIME {
+            return Err(Error::invalid(
+                "reveal_window_secs",
+                format!("expected a reveal deadline at or before {MAX_TIME} (Unix seconds)"),
+            ));
+        }
         let params = track.check_params(&self.params, &schedule)?;
         Ok(ValidSpec {
             title,
@@ -681,6 +707,7 @@ impl ChallengeSpec {
             bounty: self.bounty,
             schedule,
             deadline,
+            reveal_deadline,
             close_on_win: self.close_on_win,
             secrets: self.secrets,
             params,

@@ -571,6 +571,7 @@ pub fn demo_spec() -> ChallengeSpec {
         },
         deadline: None,
         deadline_after_last_secs: Some(60),
+        reveal_window_secs: None,
         close_on_win: false,
         secrets: 2,
         params: TrackFields::default(),

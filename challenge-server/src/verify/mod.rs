@@ -433,6 +433,7 @@ fn check_events(
                     && created.track_fields == *event_fields
                     && created.schedule == c.schedule
                     && created.deadline == c.deadline
+                    && created.reveal_deadline == c.reveal_deadline
                     && created.bounty == c.bounty
                     && created.target_impl == c.target_impl
                     && created.title == c.title
@@ -502,6 +503,7 @@ struct LoggedVerdict {
     index: u64,
     verdict: String,
     decided_by: String,
+    time: u64,
 }
 
 /// The challenge as its log events tell it: the record `verify` rebuilds claims, priorities
@@ -602,10 +604,35 @@ impl History {
                         time: *time,
                     });
                 }
+                Event::ClaimVoid { claim, time, .. } => {
+                    ensure(commits.iter().any(|x| x.claim == *claim), || {
+                        format!("log entry {n}: claim {claim} is void but not committed before it")
+                    })?;
+                    ensure(close.is_some(), || {
+                        format!("claim {claim}: void before the close (log entry {n})")
+                    })?;
+                    ensure(c.reveal_deadline.is_some_and(|d| *time >= d), || {
+                        format!(
+                            "claim {claim}: void at {time} (log entry {n}), before the reveal \
+                             deadline {:?}",
+                            c.reveal_deadline
+                        )
+                    })?;
+                    verdicts
+                        .entry(claim.clone())
+                        .or_default()
+                        .push(LoggedVerdict {
+                            index: n,
+                            verdict: "void".to_owned(),
+                            decided_by: "automatic".to_owned(),
+                            time: *time,
+                        });
+                }
                 Event::Verdict {
                     claim,
                     verdict,
                     decided_by,
+                    time,
                     ..
                 } => {
                     ensure(commits.iter().any(|x| x.claim == *claim), || {
@@ -621,6 +648,7 @@ impl History {
                             index: n,
                             verdict: verdict.clone(),
                             decided_by: decided_by.clone(),
+                            time: *time,
                         });
                 }
                 Event::ChallengeClosed { reason, time, .. } => {
@@ -859,11 +887,26 @@ fn check_verdicts(
             },
         )?;
         let Some(reveal) = &claim.reveal else {
-            ensure(latest.is_none(), || {
-                format!("claim {id}: a verdict in the log without a published reveal")
-            })?;
+            // Unrevealed: no verdict, or void after the reveal deadline, and nothing else.
+            ensure(
+                logged.len() <= 1 && latest.is_none_or(|v| v.verdict == "void"),
+                || format!("claim {id}: a verdict in the log without a published reveal"),
+            )?;
             continue;
         };
+        ensure(logged.iter().all(|v| v.verdict != "void"), || {
+            format!("claim {id}: revealed, but void in the log")
+        })?;
+        // Its first verdict is its reveal's: before the reveal deadline.
+        if let (Some(first), Some(deadline)) = (logged.first(), c.reveal_deadline) {
+            ensure(first.time < deadline, || {
+                format!(
+                    "claim {id}: revealed at {} (log entry {}), not before the reveal deadline \
+                     {deadline}",
+                    first.time, first.index
+                )
+            })?;
+        }
         let (body, nonce) =
             parse_reveal(reveal).map_err(|e| mismatch(format!("claim {id}: reveal: {e}")))?;
         let opened = claims::commitment(&c.id, &commit.claimant, &body, &nonce);

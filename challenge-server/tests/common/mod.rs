@@ -65,6 +65,7 @@ pub fn spec(messages: u64, interval_secs: u64, secrets: u32, after_last: u64) ->
         close_on_win: false,
         secrets,
         params: Default::default(),
+        reveal_window_secs: None,
     }
 }
 
