@@ -489,6 +489,8 @@ fn check_event_counts(
             Event::ChallengeCreated(_)
             | Event::Verdict { .. }
             | Event::ClaimVoid { .. }
+            | Event::ClaimRevealed { .. }
+            | Event::RevealPublished { .. }
             | Event::LogRolledBack { .. } => {}
         }
     }
