@@ -20,6 +20,15 @@ step() {
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+# The release-build check (challenge-server/tests/release_build.rs) scans a challenge-server
+# built without features: built here, first, in the shared target directory, so that it costs
+# no second build of the dependencies; the featured builds below replace target/debug's copy.
+step "challenge-server built without features (for the release-build check)"
+cargo build -p challenge-server --bin challenge-server
+mkdir -p target/release-check
+cp target/debug/challenge-server target/release-check/challenge-server-without-features
+export RELEASE_CHECK_BINARY="$PWD/target/release-check/challenge-server-without-features"
+
 step "cargo clippy (all targets, all features, warnings denied)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 

@@ -432,7 +432,17 @@ pub(crate) async fn close_in(
     .await?;
     store::challenges::close(tx, &row.id, now, reason, seed.expose()).await?;
     // The claims revealed so far become public with the seed, in the same transaction.
-    store::claims::publish_reveals_in(&app.kek, tx, &row.id).await?;
+    for (claim, reveal) in store::claims::publish_reveals_in(&app.kek, tx, &row.id).await? {
+        log.append(
+            tx,
+            &Event::RevealPublished {
+                challenge: row.id.clone(),
+                claim,
+                reveal,
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 

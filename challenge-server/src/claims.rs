@@ -275,6 +275,18 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
         });
     }
     let kind = body.kind();
+    let public_json = serde_json::to_string(req)?;
+    log.append(
+        &mut tx,
+        &Event::ClaimRevealed {
+            challenge: challenge.id.clone(),
+            claim: claim.id.clone(),
+            kind: kind.to_owned(),
+            reveal_sha256: hex::encode(sha256(&[public_json.as_bytes()])),
+            time: now,
+        },
+    )
+    .await?;
     let track = challenges::track_of(&challenge)?;
     let seed = challenges::open_seed(app, &challenge)?;
     let public = challenges::public_in(&mut tx, &challenge).await?;
@@ -311,7 +323,16 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
     let public_json = if challenge.is_open() {
         None
     } else {
-        Some(serde_json::to_string(req)?)
+        log.append(
+            &mut tx,
+            &Event::RevealPublished {
+                challenge: challenge.id.clone(),
+                claim: claim.id.clone(),
+                reveal: req.clone(),
+            },
+        )
+        .await?;
+        Some(public_json)
     };
     store::claims::set_reveal(
         &mut tx,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{SecretCommitmentView, TargetIdentity};
+use crate::api::{RevealRequest, SecretCommitmentView, TargetIdentity};
 use crate::tracks::{Schedule, TrackFields};
 
 /// The `challenge-created` event: the common fields, and the track's own (`track_fields`,
@@ -77,6 +77,30 @@ pub enum Event {
         commitment: String,
         /// Commit time.
         time: u64,
+    },
+    /// A committed claim was revealed: its kind, and the hash of the reveal, whose content is
+    /// published by a `reveal-published` event at the close (at once after it).
+    ClaimRevealed {
+        /// Challenge id.
+        challenge: String,
+        /// Claim id.
+        claim: String,
+        /// The revealed kind.
+        kind: String,
+        /// SHA-256 of the reveal as `reveal-published` will carry it (its compact JSON).
+        reveal_sha256: String,
+        /// Time.
+        time: u64,
+    },
+    /// A revealed claim's content, public: at the close for the reveals before it, at once for
+    /// a reveal after it.
+    RevealPublished {
+        /// Challenge id.
+        challenge: String,
+        /// Claim id.
+        claim: String,
+        /// The reveal, as the claimant sent it.
+        reveal: RevealRequest,
     },
     /// A claim got a verdict (or a new one).
     Verdict {
@@ -160,6 +184,8 @@ impl Event {
             | Event::Verdict { challenge, .. }
             | Event::TrafficStopped { challenge, .. }
             | Event::ClaimVoid { challenge, .. }
+            | Event::ClaimRevealed { challenge, .. }
+            | Event::RevealPublished { challenge, .. }
             | Event::ChallengeClosed { challenge, .. }
             | Event::SeedRevealed { challenge, .. } => challenge,
         })

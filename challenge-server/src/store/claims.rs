@@ -285,10 +285,15 @@ pub async fn set_verdict(
 /// Makes public, inside the transaction, the reveal of every claim of `challenge` revealed
 /// without a public copy: the close does this (in its transaction) for the claims revealed
 /// before it, and the start-up backfill for a database written before the copy existed.
-/// Returns how many were made public.
-pub async fn publish_reveals_in(kek: &Kek, tx: &mut Tx, challenge: &str) -> Result<usize, Error> {
+/// Returns the reveals made public, by claim id, in commit order.
+pub async fn publish_reveals_in(
+    kek: &Kek,
+    tx: &mut Tx,
+    challenge: &str,
+) -> Result<Vec<(String, RevealRequest)>, Error> {
     let claims = unpublished_reveals_in(tx, challenge).await?;
-    for claim in &claims {
+    let mut published = Vec::with_capacity(claims.len());
+    for claim in claims {
         let Some(sealed) = &claim.sealed_reveal else {
             continue;
         };
@@ -296,8 +301,9 @@ pub async fn publish_reveals_in(kek: &Kek, tx: &mut Tx, challenge: &str) -> Resu
         // Re-encoded from the parsed request: what `view` has always shown.
         let reveal: RevealRequest = serde_json::from_slice(&bytes)?;
         set_reveal_json(tx, &claim.id, &serde_json::to_string(&reveal)?).await?;
+        published.push((claim.id, reveal));
     }
-    Ok(claims.len())
+    Ok(published)
 }
 
 /// At start-up: makes public the reveals of the closed challenges whose revealed claims lack
@@ -308,7 +314,7 @@ pub async fn backfill_public_reveals(store: &Store, kek: &Kek) -> Result<usize, 
     for id in closed_without_public_reveals(store).await? {
         let mut tx = store.begin_write().await?;
         // Re-checked inside the write lock: a challenge is never reopened, so still closed.
-        published += publish_reveals_in(kek, &mut tx, &id).await?;
+        published += publish_reveals_in(kek, &mut tx, &id).await?.len();
         tx.commit().await?;
         tracing::info!(challenge = %id, "made the revealed claims of a closed challenge public");
     }

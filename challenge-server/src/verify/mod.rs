@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use target_impl::hazmat::sha256;
 
-use crate::api::{ChallengeView, ClaimView, LogEntryView, TranscriptEntryView};
+use crate::api::{ChallengeView, ClaimView, LogEntryView, RevealRequest, TranscriptEntryView};
 use crate::claims::{self, parse_reveal};
 use crate::fields::hex_field;
 use crate::keys::verify_signature;
@@ -516,6 +516,10 @@ struct History {
     verdicts: BTreeMap<String, Vec<LoggedVerdict>>,
     /// The `challenge-closed` event's time.
     close_time: u64,
+    /// Each `claim-revealed` event: its index, kind and reveal hash.
+    revealed: BTreeMap<String, (u64, String, String)>,
+    /// Each `reveal-published` event: its index and the reveal.
+    published: BTreeMap<String, (u64, RevealRequest)>,
 }
 
 impl History {
@@ -524,6 +528,8 @@ impl History {
         let mut verdicts: BTreeMap<String, Vec<LoggedVerdict>> = BTreeMap::new();
         let mut close: Option<(u64, u64, &str)> = None;
         let mut seed_revealed = false;
+        let mut revealed: BTreeMap<String, (u64, String, String)> = BTreeMap::new();
+        let mut published: BTreeMap<String, (u64, RevealRequest)> = BTreeMap::new();
         for (entry, event) in events.iter() {
             let n = entry.index;
             if let Event::LogRolledBack {
@@ -651,6 +657,58 @@ impl History {
                             time: *time,
                         });
                 }
+                Event::ClaimRevealed {
+                    claim,
+                    kind,
+                    reveal_sha256,
+                    time,
+                    ..
+                } => {
+                    ensure(commits.iter().any(|x| x.claim == *claim), || {
+                        format!(
+                            "log entry {n}: claim {claim} is revealed but not committed before it"
+                        )
+                    })?;
+                    ensure(!revealed.contains_key(claim), || {
+                        format!("claim {claim}: revealed twice (log entry {n})")
+                    })?;
+                    ensure(c.reveal_deadline.is_none_or(|d| *time < d), || {
+                        format!(
+                            "claim {claim}: revealed at {time} (log entry {n}), not before the \
+                             reveal deadline {:?}",
+                            c.reveal_deadline
+                        )
+                    })?;
+                    revealed.insert(claim.clone(), (n, kind.clone(), reveal_sha256.clone()));
+                }
+                Event::RevealPublished { claim, reveal, .. } => {
+                    let (_, kind, hash) = revealed.get(claim).ok_or_else(|| {
+                        mismatch(format!(
+                            "log entry {n}: claim {claim}'s reveal is published, but no \
+                             claim-revealed event precedes it"
+                        ))
+                    })?;
+                    let json = serde_json::to_string(reveal)
+                        .map_err(|e| mismatch(format!("log entry {n}: {e}")))?;
+                    ensure(
+                        hex::encode(sha256(&[json.as_bytes()])) == *hash && reveal.kind == *kind,
+                        || {
+                            format!(
+                                "claim {claim}: the reveal published at log entry {n} is not the \
+                                 one its claim-revealed event hashed"
+                            )
+                        },
+                    )?;
+                    ensure(close.is_some(), || {
+                        format!(
+                            "claim {claim}: its reveal is published before the close (log entry {n})"
+                        )
+                    })?;
+                    ensure(!published.contains_key(claim), || {
+                        format!("claim {claim}: its reveal is published twice (log entry {n})")
+                    })?;
+                    published.insert(claim.clone(), (n, reveal.clone()));
+                }
                 Event::ChallengeClosed { reason, time, .. } => {
                     ensure(close.is_none(), || {
                         format!("log entry {n}: a second challenge-closed event")
@@ -683,10 +741,20 @@ impl History {
                 )
             },
         )?;
+        for (claim, (n, _, _)) in &revealed {
+            ensure(published.contains_key(claim), || {
+                format!(
+                    "claim {claim}: revealed (log entry {n}), but its reveal is not published in \
+                     the log"
+                )
+            })?;
+        }
         Ok(Self {
             commits,
             verdicts,
             close_time,
+            revealed,
+            published,
         })
     }
 }
@@ -886,7 +954,30 @@ fn check_verdicts(
                 ),
             },
         )?;
-        let Some(reveal) = &claim.reveal else {
+        // The reveal is the log's; a log from before reveals were events has only the claims
+        // document's.
+        let logged_reveal = match history.published.get(id) {
+            Some((n, reveal)) => {
+                ensure(claim.reveal.as_ref() == Some(reveal), || {
+                    format!(
+                        "claim {id}: the claims document's reveal is not the one published in the \
+                         log (entry {n})"
+                    )
+                })?;
+                Some(reveal)
+            }
+            // Before reveals were events, challenges had no reveal deadline either.
+            None if history.revealed.is_empty() && c.reveal_deadline.is_none() => {
+                claim.reveal.as_ref()
+            }
+            None => {
+                ensure(claim.reveal.is_none(), || {
+                    format!("claim {id}: a reveal is listed, but none is published in the log")
+                })?;
+                None
+            }
+        };
+        let Some(reveal) = logged_reveal else {
             // Unrevealed: no verdict, or void after the reveal deadline, and nothing else.
             ensure(
                 logged.len() <= 1 && latest.is_none_or(|v| v.verdict == "void"),
