@@ -417,6 +417,143 @@ pub async fn decide(app: &App, id: &str, req: &DecisionRequest) -> Result<Verdic
     })
 }
 
+/// What a rebuild from the log did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// Log entries read.
+    pub log_entries: u64,
+    /// Claims written from their events.
+    pub claims: u64,
+    /// Claims revealed before the reveal events existed, left as stored.
+    pub kept: u64,
+}
+
+/// Rebuilds every claim row from the log's events (the rows are a cache of the log): the
+/// commit from `claim-committed` (its receipt signed again, the same bytes), the kind from
+/// `claim-revealed`, the public reveal from `reveal-published`, the verdict from the latest
+/// `verdict` or `claim-void`. Only the sealed reveals, which are secret and never logged, are
+/// kept from the rows. A claim revealed before the reveal events existed is left as it is.
+pub async fn rebuild_from_log(app: &App) -> Result<RebuildReport, Error> {
+    let size = app.log.size().await;
+    let mut rows: Vec<ClaimRow> = Vec::new();
+    let mut report = RebuildReport {
+        log_entries: size,
+        ..RebuildReport::default()
+    };
+    let mut from = 0;
+    while from < size {
+        let to = size.min(from.saturating_add(crate::log::MAX_ENTRIES_PAGE));
+        for (index, data) in store::log::entries(&app.store, from, to).await? {
+            let event: Event = serde_json::from_slice(&data)?;
+            let find =
+                |rows: &mut Vec<ClaimRow>, claim: &str| rows.iter().position(|r| r.id == claim);
+            match event {
+                Event::ClaimCommitted {
+                    challenge,
+                    claim,
+                    claimant,
+                    commitment,
+                    time,
+                } => {
+                    let mut receipt = Receipt {
+                        claim: claim.clone(),
+                        challenge: challenge.clone(),
+                        claimant: claimant.clone(),
+                        commitment: commitment.clone(),
+                        log_index: index,
+                        time,
+                        signature: String::new(),
+                        checkpoint: app
+                            .log
+                            .checkpoint_at(index.saturating_add(1), &app.server_key)
+                            .await?,
+                    };
+                    let signature = app.server_key.sign(receipt_text(&receipt).as_bytes());
+                    receipt.signature = hex::encode(signature);
+                    rows.push(ClaimRow {
+                        id: claim,
+                        challenge,
+                        claimant,
+                        commitment: hex_field::<32>("commitment", &commitment)?,
+                        committed_at: time,
+                        log_index: index,
+                        receipt_signature: signature.to_vec(),
+                        receipt_checkpoint: receipt.checkpoint,
+                        kind: None,
+                        sealed_reveal: None,
+                        reveal_json: None,
+                        verdict: None,
+                        verdict_log_index: None,
+                        decided_by: None,
+                    });
+                }
+                Event::ClaimRevealed { claim, kind, .. } => {
+                    if let Some(i) = find(&mut rows, &claim)
+                        && let Some(row) = rows.get_mut(i)
+                    {
+                        row.kind = Some(kind);
+                    }
+                }
+                Event::RevealPublished { claim, reveal, .. } => {
+                    if let Some(i) = find(&mut rows, &claim)
+                        && let Some(row) = rows.get_mut(i)
+                    {
+                        row.reveal_json = Some(serde_json::to_string(&reveal)?);
+                    }
+                }
+                Event::Verdict {
+                    claim,
+                    verdict,
+                    decided_by,
+                    ..
+                } => {
+                    if let Some(i) = find(&mut rows, &claim)
+                        && let Some(row) = rows.get_mut(i)
+                    {
+                        row.verdict = Some(verdict);
+                        row.verdict_log_index = Some(index);
+                        row.decided_by = Some(decided_by);
+                    }
+                }
+                Event::ClaimVoid { claim, .. } => {
+                    if let Some(i) = find(&mut rows, &claim)
+                        && let Some(row) = rows.get_mut(i)
+                    {
+                        row.verdict = Some("void".to_owned());
+                        row.verdict_log_index = Some(index);
+                        row.decided_by = Some("automatic".to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        from = to;
+    }
+    let mut tx = app.store.begin_write().await?;
+    if store::log::size_in(&mut tx).await? != size {
+        return Err(Error::Conflict {
+            field: "log",
+            message: "the log grew during the rebuild; run it again".to_owned(),
+        });
+    }
+    for row in &rows {
+        // A verdict other than a void with no reveal event: revealed before the events existed.
+        if row.kind.is_none() && row.verdict.as_deref().is_some_and(|v| v != "void") {
+            report.kept += 1;
+            continue;
+        }
+        store::claims::upsert_rebuilt(&mut tx, row).await?;
+        report.claims += 1;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        claims = report.claims,
+        kept = report.kept,
+        "claims rebuilt from the log"
+    );
+    Ok(report)
+}
+
 /// The receipt of a stored claim.
 pub fn receipt(claim: &ClaimRow) -> Receipt {
     Receipt {

@@ -45,6 +45,9 @@ enum Command {
     },
     /// Creates a new admin token, stores its hash, prints the token once.
     AdminToken,
+    /// Rebuilds every claim row of the database from the log's events (the rows are a cache
+    /// of the log), and prints what it did.
+    RebuildClaims,
     /// Downloads everything `verify` needs about a challenge into a directory.
     Export {
         /// The server's URL: its root (`http://host:port`) or its API base (`…/api/v1`).
@@ -174,6 +177,17 @@ async fn local_command(mut config: Config, command: Command) -> Result<(), Error
             serve(config, demo).await
         }
         Command::Challenge { command } => challenge_command(config, command).await,
+        Command::RebuildClaims => {
+            let app = App::open(config, Clock::System).await?;
+            let report = challenge_server::claims::rebuild_from_log(&app).await?;
+            println!(
+                "rebuilt {} claims from {} log entries ({} revealed before the reveal events \
+                 existed, kept as stored)",
+                report.claims, report.log_entries, report.kept
+            );
+            app.store.close().await;
+            Ok(())
+        }
         Command::AdminToken => {
             let app = App::open(config, Clock::System).await?;
             println!("{}", app.create_admin_token().await?);

@@ -161,6 +161,14 @@ impl TransparencyLog {
         Ok((size, text))
     }
 
+    /// The checkpoint of the tree of `size` (`size <= current`), signed: the same bytes it had
+    /// when first signed (Ed25519 signatures are deterministic), for a receipt rebuilt from the
+    /// log.
+    pub async fn checkpoint_at(&self, size: u64, key: &ServerKey) -> Result<String, Error> {
+        let root = self.tree.lock().await.root(size)?;
+        note::sign_checkpoint(&self.origin, size, root, key)
+    }
+
     /// Records, durably, that a head of `size` is about to be served (a checkpoint, a
     /// receipt): the server then refuses to start on a shorter log.
     pub async fn served(&self, size: u64) -> Result<(), Error> {

@@ -10,7 +10,7 @@ use crate::api::RevealRequest;
 use crate::keys::{Kek, Purpose};
 
 /// A claim row.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClaimRow {
     /// Id.
     pub id: String,
@@ -84,6 +84,47 @@ pub async fn insert(tx: &mut Tx, c: &ClaimRow) -> Result<(), Error> {
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Writes a claim rebuilt from the log: inserted, or every column replaced but its sealed
+/// reveal (which is secret, so never in the log).
+pub async fn upsert_rebuilt(tx: &mut Tx, c: &ClaimRow) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO claims (id, challenge_id, claimant, commitment, committed_at, log_index, \
+         receipt_signature, receipt_checkpoint, kind, reveal_json, verdict, verdict_log_index, \
+         decided_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (id) DO UPDATE SET challenge_id = excluded.challenge_id, \
+         claimant = excluded.claimant, commitment = excluded.commitment, \
+         committed_at = excluded.committed_at, log_index = excluded.log_index, \
+         receipt_signature = excluded.receipt_signature, \
+         receipt_checkpoint = excluded.receipt_checkpoint, kind = excluded.kind, \
+         reveal_json = excluded.reveal_json, verdict = excluded.verdict, \
+         verdict_log_index = excluded.verdict_log_index, decided_by = excluded.decided_by",
+    )
+    .bind(&c.id)
+    .bind(&c.challenge)
+    .bind(&c.claimant)
+    .bind(c.commitment.as_slice())
+    .bind(db_int(c.committed_at)?)
+    .bind(db_int(c.log_index)?)
+    .bind(&c.receipt_signature)
+    .bind(&c.receipt_checkpoint)
+    .bind(&c.kind)
+    .bind(&c.reveal_json)
+    .bind(&c.verdict)
+    .bind(c.verdict_log_index.map(db_int).transpose()?)
+    .bind(&c.decided_by)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Every claim, by id (the rebuild's comparison).
+pub async fn all(store: &Store) -> Result<Vec<ClaimRow>, Error> {
+    let rows = sqlx::query("SELECT * FROM claims ORDER BY id")
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(ClaimRow::from_row).collect()
 }
 
 /// Whether a challenge already has a claim with this commitment.
