@@ -380,7 +380,12 @@ pub async fn close_if_due(app: &App, id: &str) -> Result<bool, Error> {
 }
 
 /// Closes challenge `id` now and reveals its seed (`reason`: `deadline`, `operator`).
+/// Entries whose time has come are published first, so that an early close (by the operator,
+/// or with a lagging scheduler) withholds nothing that was due.
 pub async fn close(app: &App, id: &str, reason: &str) -> Result<(), Error> {
+    if is_id(id) && store::challenges::get(&app.store, id).await?.is_some() {
+        run_due_steps(app, id).await?;
+    }
     let (mut log, mut tx) = app.log.begin(&app.store).await?;
     let row = store::challenges::get_in(&mut tx, id)
         .await?
