@@ -49,18 +49,7 @@ async fn setup(server: &RunningServer, clock: &Clock) -> (String, Vec<String>, V
 
     let (s, alice) = commit_secret(&client, &id, "alice", p.message, &secret, &nonce(1)).await;
     assert_eq!(s, 201, "{alice}");
-    let text = format!(
-        "challenge-server/v1/claim\nchallenge: {id}\nclaimant: carol\nkind: finding\nfinding-sha256: {}\nnonce: {}\n",
-        hex::encode(target_impl::hazmat::sha256(&[FINDING.as_bytes()])),
-        nonce(2)
-    );
-    let commitment = hex::encode(target_impl::hazmat::sha256(&[text.as_bytes()]));
-    let (s, carol) = client
-        .post(
-            "/claims/commit",
-            &json!({"challenge": id, "claimant": "carol", "commitment": commitment}),
-        )
-        .await;
+    let (s, carol) = commit_finding(&client, &id, "carol", FINDING, &nonce(2)).await;
     assert_eq!(s, 201, "{carol}");
     let (s, dave) = commit_secret(&client, &id, "dave", p.message, &wrong, &nonce(3)).await;
     assert_eq!(s, 201, "{dave}");

@@ -11,7 +11,10 @@ use challenge_server::clock::Clock;
 use challenge_server::seed::MasterSeed;
 use challenge_server::store;
 use challenge_server::tracks::{DEFAULT_REVEAL_WINDOW_SECS, passive};
-use common::{Client, KEK_HEX, app, commit_secret, config, reveal_secret, run_cli, spec, start};
+use common::{
+    Client, KEK_HEX, app, commit_finding, commit_secret, config, reveal_secret, run_cli, spec,
+    start,
+};
 use serde_json::json;
 
 fn nonce(b: u8) -> String {
@@ -42,18 +45,7 @@ async fn the_claim_rows_are_rebuilt_from_the_log_alone() {
     let (_, alice) = commit_secret(&client, &id, "alice", p.message, &secret, &nonce(2)).await;
     let (_, bob) = commit_secret(&client, &id, "bob", p.message, &"ab".repeat(16), &nonce(3)).await;
     let finding = "The filler sentences are guessable.";
-    let text = format!(
-        "challenge-server/v1/claim\nchallenge: {id}\nclaimant: carol\nkind: finding\nfinding-sha256: {}\nnonce: {}\n",
-        hex::encode(target_impl::hazmat::sha256(&[finding.as_bytes()])),
-        nonce(4)
-    );
-    let commitment = hex::encode(target_impl::hazmat::sha256(&[text.as_bytes()]));
-    let (_, carol) = client
-        .post(
-            "/claims/commit",
-            &json!({"challenge": id, "claimant": "carol", "commitment": commitment}),
-        )
-        .await;
+    let (_, carol) = commit_finding(&client, &id, "carol", finding, &nonce(4)).await;
     let (_, erin) = commit_secret(&client, &id, "erin", p.message, &secret, &nonce(5)).await;
     let claim = |r: &serde_json::Value| r["claim"].as_str().unwrap().to_owned();
     assert_eq!(

@@ -461,8 +461,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn weak_runs_are_in_the_state_and_the_duplicate() {
+    /// Alice on the weak target with a session to Bob, and a message to send.
+    fn alice_in_a_session() -> (Box<dyn TargetDevice>, Outgoing<'static>) {
         let weak = RepeatedBodyNonce;
         let mut alice = weak
             .generate(&mut rng(1), OneTimePrekeys::default())
@@ -470,19 +470,21 @@ mod tests {
         let bob = weak
             .generate(&mut rng(2), OneTimePrekeys { x25519: 1, kem: 1 })
             .unwrap();
+        let (bundle, identity) = (bob.bundle().unwrap(), bob.public_identity());
         alice
-            .initiate(
-                BOB,
-                &bob.bundle().unwrap(),
-                &bob.public_identity(),
-                &mut rng(3),
-            )
+            .initiate(BOB, &bundle, &identity, &mut rng(3))
             .unwrap();
         let message = Outgoing {
             content_type: 1,
             ttl: 0,
             payload: b"hello",
         };
+        (alice, message)
+    }
+
+    #[test]
+    fn weak_runs_are_in_the_state_and_the_duplicate() {
+        let (mut alice, message) = alice_in_a_session();
         let first = alice.encrypt(BOB, &message, 10, &mut rng(4)).unwrap();
         let restored = WeakDevice::restore(&alice.state()).unwrap();
         assert!(restored.in_send_run() && !restored.in_receive_run());
@@ -493,26 +495,7 @@ mod tests {
 
     #[test]
     fn weak_state_decoding_refuses_bad_blobs_without_panicking() {
-        let weak = RepeatedBodyNonce;
-        let mut alice = weak
-            .generate(&mut rng(1), OneTimePrekeys::default())
-            .unwrap();
-        let bob = weak
-            .generate(&mut rng(2), OneTimePrekeys { x25519: 1, kem: 1 })
-            .unwrap();
-        alice
-            .initiate(
-                BOB,
-                &bob.bundle().unwrap(),
-                &bob.public_identity(),
-                &mut rng(3),
-            )
-            .unwrap();
-        let message = Outgoing {
-            content_type: 1,
-            ttl: 0,
-            payload: b"hello",
-        };
+        let (mut alice, message) = alice_in_a_session();
         alice.encrypt(BOB, &message, 10, &mut rng(4)).unwrap();
         let state = alice.state();
         assert!(WeakDevice::restore(&state).is_ok());
@@ -536,7 +519,7 @@ mod tests {
             WeakDevice::restore(&bad).unwrap_err(),
             StateError::Device(_)
         ));
-        assert!(weak.restore(&bad).is_err());
+        assert!(RepeatedBodyNonce.restore(&bad).is_err());
     }
 
     #[test]

@@ -368,6 +368,27 @@ pub async fn commit_secret(
         .await
 }
 
+/// Commits a finding claim; returns (status, receipt or error).
+pub async fn commit_finding(
+    client: &Client,
+    challenge: &str,
+    claimant: &str,
+    finding: &str,
+    nonce_hex: &str,
+) -> (u16, Value) {
+    let text = format!(
+        "challenge-server/v1/claim\nchallenge: {challenge}\nclaimant: {claimant}\nkind: finding\nfinding-sha256: {}\nnonce: {nonce_hex}\n",
+        hex::encode(target_impl::hazmat::sha256(&[finding.as_bytes()]))
+    );
+    let commitment = hex::encode(target_impl::hazmat::sha256(&[text.as_bytes()]));
+    client
+        .post(
+            "/claims/commit",
+            &serde_json::json!({"challenge": challenge, "claimant": claimant, "commitment": commitment}),
+        )
+        .await
+}
+
 /// Reveals a secret claim.
 pub async fn reveal_secret(
     client: &Client,
