@@ -105,6 +105,44 @@ pub trait Target: Send + Sync + core::fmt::Debug {
 
     /// A device from its state bytes ([`TargetDevice::state`]).
     fn restore(&self, state: &[u8]) -> Result<Box<dyn TargetDevice>, Error>;
+
+    /// Whether `private` is the private half of the `key` of `public_identity` (a
+    /// [`TargetDevice::public_identity`]): the `key` win of the oracle tracks. A public identity
+    /// that does not decode is `false`.
+    fn check_identity_key(
+        &self,
+        public_identity: &[u8],
+        key: IdentityKey,
+        private: &[u8; 32],
+    ) -> bool;
+}
+
+/// One of the long-term keys of a device's identity, as a `key` claim names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IdentityKey {
+    /// The Ed25519 identity (signing) key: the private key is its 32-byte seed.
+    Ed25519,
+    /// The X25519 identity key: the private key is its 32-byte scalar as drawn (scalars that
+    /// differ only in the bits X25519 clamps are the same key).
+    X25519,
+}
+
+impl IdentityKey {
+    /// Every key, in the order claims name them.
+    pub const ALL: [IdentityKey; 2] = [IdentityKey::Ed25519, IdentityKey::X25519];
+
+    /// Its name in claims and documents.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdentityKey::Ed25519 => "ed25519",
+            IdentityKey::X25519 => "x25519",
+        }
+    }
+
+    /// The key named `name`.
+    pub fn by_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
 }
 
 /// One device of a [`Target`]: a party's whole state.

@@ -1,10 +1,12 @@
 //! target-impl as a [`Target`]: every operation is target-impl's own, unchanged.
 
 use rand_core::CryptoRng;
-use target_impl::{Device, PeerId, PublicIdentity, VerifiedBundle};
+use target_impl::{Device, PeerId, PublicIdentity, VerifiedBundle, hazmat};
 use zeroize::Zeroizing;
 
-use super::{Delivery, OneTimePrekeys, Outgoing, ProtocolError, Received, Target, TargetDevice};
+use super::{
+    Delivery, IdentityKey, OneTimePrekeys, Outgoing, ProtocolError, Received, Target, TargetDevice,
+};
 use crate::Error;
 use crate::api::TargetIdentity;
 
@@ -34,6 +36,30 @@ impl Target for TargetImpl {
 
     fn restore(&self, state: &[u8]) -> Result<Box<dyn TargetDevice>, Error> {
         Ok(Box::new(RealDevice(Device::from_bytes(state)?)))
+    }
+
+    fn check_identity_key(
+        &self,
+        public_identity: &[u8],
+        key: IdentityKey,
+        private: &[u8; 32],
+    ) -> bool {
+        check_identity_key(public_identity, key, private)
+    }
+}
+
+/// [`Target::check_identity_key`] for target-impl's identities (docs/PROTOCOL.md: the signing
+/// key is the Ed25519 public key of a 32-byte seed, the DH key the X25519 public key of a
+/// 32-byte scalar). Public keys are compared, so the comparison needs no constant time.
+pub fn check_identity_key(public_identity: &[u8], key: IdentityKey, private: &[u8; 32]) -> bool {
+    let Ok(identity) = self::public_identity(public_identity) else {
+        return false;
+    };
+    match key {
+        IdentityKey::Ed25519 => hazmat::ed25519_public_key(private) == *identity.signing_key(),
+        IdentityKey::X25519 => {
+            hazmat::x25519_public_key(private).is_ok_and(|p| p == *identity.dh_key())
+        }
     }
 }
 
@@ -132,5 +158,47 @@ impl TargetDevice for RealDevice {
 
     fn duplicate(&self) -> Box<dyn TargetDevice> {
         Box::new(RealDevice(self.0.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// `Device::generate` draws the signing seed, then the X25519 scalar (docs/PROTOCOL.md), so
+    /// the first 64 bytes of the same stream are the identity's private keys.
+    #[test]
+    fn the_identity_keys_check_against_the_public_identity() {
+        let device = TargetImpl
+            .generate(
+                &mut ChaCha20Rng::from_seed([7; 32]),
+                OneTimePrekeys::default(),
+            )
+            .unwrap();
+        let public = device.public_identity();
+        let mut stream = ChaCha20Rng::from_seed([7; 32]);
+        let (mut signing, mut dh) = ([0u8; 32], [0u8; 32]);
+        stream.fill_bytes(&mut signing);
+        stream.fill_bytes(&mut dh);
+        for (key, private) in [(IdentityKey::Ed25519, signing), (IdentityKey::X25519, dh)] {
+            assert!(
+                TargetImpl.check_identity_key(&public, key, &private),
+                "{key:?}"
+            );
+            // Byte 1: X25519 clamps bits of bytes 0 and 31, so flipping those may give the
+            // same key.
+            let mut wrong = private;
+            wrong[1] ^= 1;
+            assert!(
+                !TargetImpl.check_identity_key(&public, key, &wrong),
+                "{key:?}"
+            );
+        }
+        assert!(!TargetImpl.check_identity_key(&public, IdentityKey::Ed25519, &dh));
+        assert!(!TargetImpl.check_identity_key(&public[..64], IdentityKey::Ed25519, &signing));
+        assert_eq!(IdentityKey::by_name("x25519"), Some(IdentityKey::X25519));
     }
 }

@@ -25,7 +25,7 @@ use target_impl::Device;
 use zeroize::Zeroizing;
 
 use super::real::RealDevice;
-use super::{Delivery, OneTimePrekeys, Outgoing, ProtocolError, Target, TargetDevice};
+use super::{Delivery, IdentityKey, OneTimePrekeys, Outgoing, ProtocolError, Target, TargetDevice};
 use crate::Error;
 use crate::api::TargetIdentity;
 
@@ -70,6 +70,15 @@ impl Target for RepeatedBodyNonce {
         WeakDevice::restore(state)
             .map(|d| Box::new(d) as Box<dyn TargetDevice>)
             .map_err(|e| Error::internal(format!("{REPEATED_BODY_NONCE} device state: {e}")))
+    }
+
+    fn check_identity_key(
+        &self,
+        public_identity: &[u8],
+        key: IdentityKey,
+        private: &[u8; 32],
+    ) -> bool {
+        super::real::check_identity_key(public_identity, key, private)
     }
 }
 
