@@ -444,7 +444,7 @@ pub async fn rebuild_from_log(app: &App) -> Result<RebuildReport, Error> {
     while from < size {
         let to = size.min(from.saturating_add(crate::log::MAX_ENTRIES_PAGE));
         for (index, data) in store::log::entries(&app.store, from, to).await? {
-            let event: Event = serde_json::from_slice(&data)?;
+            let event = Event::parse(&data)?;
             let find =
                 |rows: &mut Vec<ClaimRow>, claim: &str| rows.iter().position(|r| r.id == claim);
             match event {

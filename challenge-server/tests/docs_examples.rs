@@ -98,7 +98,7 @@ fn load(fence: &Fence) -> Result<bool, String> {
             .map(|_| ())
             .map_err(|e| e.to_string()),
         ("json", Some("challenge")) => load_challenge(parse_json(fence.text.as_bytes())),
-        ("json", Some("event")) => parse_json::<Event>(fence.text.as_bytes())
+        ("json", Some("event")) => Event::parse(fence.text.trim_end().as_bytes())
             .map(|_| ())
             .map_err(|e| e.to_string()),
         ("json", Some("response")) => serde_json::from_str::<serde_json::Value>(&fence.text)
@@ -211,4 +211,36 @@ fn an_unmarked_or_broken_example_is_caught() {
     assert!(
         load_curl_bodies("curl -s -X POST $B/admin/claims/$K/decision -d '[\"won\"]'").is_err()
     );
+}
+
+/// docs/API.md's registry of log events is the one the code writes and reads: the same types,
+/// in the same order, at the same versions.
+#[test]
+fn the_documented_event_registry_is_the_codes() {
+    let api =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/API.md"))
+            .unwrap();
+    let header = api
+        .lines()
+        .position(|l| l.starts_with("| `type` | `v` |"))
+        .expect("the registry table");
+    let documented: Vec<(String, u32)> = api
+        .lines()
+        .skip(header + 2)
+        .take_while(|l| l.starts_with("| `"))
+        .map(|l| {
+            let mut cells = l.split(" | ");
+            let name = cells
+                .next()
+                .unwrap()
+                .trim_start_matches("| ")
+                .trim_matches('`');
+            (name.to_owned(), cells.next().unwrap().parse().unwrap())
+        })
+        .collect();
+    let code: Vec<(String, u32)> = Event::REGISTRY
+        .iter()
+        .map(|(name, v)| ((*name).to_owned(), *v))
+        .collect();
+    assert_eq!(documented, code);
 }

@@ -18,7 +18,7 @@ use crate::Error;
 use crate::keys::ServerKey;
 use crate::store::{self, Store, Tx};
 
-pub use event::{CreatedEvent, Event};
+pub use event::{CreatedEvent, Event, EventError, Parsed};
 pub use record::SizeRecord;
 
 /// Longest range of entries served at once.

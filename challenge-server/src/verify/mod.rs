@@ -15,7 +15,7 @@ use crate::claims::{self, parse_reveal};
 use crate::fields::hex_field;
 use crate::keys::verify_signature;
 use crate::log::note::{VerifiedCheckpoint, open_checkpoint, verifier_key};
-use crate::log::{self, Event};
+use crate::log::{self, Event, Parsed};
 use crate::seed::MasterSeed;
 use crate::targets::{self, Target};
 use crate::tracks::{self, Entry, Judgement, Public, Track, TrackFields, TrackSpec};
@@ -101,7 +101,7 @@ pub async fn verify(
         .map_err(mismatch)?;
     check_entry_fields(&transcript.entries, &entries)?;
     let claims = source.claims(id).await?;
-    let log_check = check_log(source, pinned).await?;
+    let log_check = check_log(source, pinned, id).await?;
     check_events(
         &challenge,
         &event_fields,
@@ -339,7 +339,8 @@ struct LogCheck {
     checkpoint: VerifiedCheckpoint,
     /// `roots[s - 1]` is the root of the log's first `s` entries.
     roots: Vec<[u8; 32]>,
-    events: Vec<(LogEntryView, Event)>,
+    /// Each entry's event: `None` for another challenge's, skipped unparsed.
+    events: Vec<(LogEntryView, Option<Event>)>,
 }
 
 impl LogCheck {
@@ -356,12 +357,13 @@ impl LogCheck {
         usize::try_from(index)
             .ok()
             .and_then(|i| self.events.get(i))
-            .map(|(_, e)| e)
+            .and_then(|(_, e)| e.as_ref())
     }
 }
 
-/// The checkpoint verifies under the pinned key; the entries hash to its root.
-async fn check_log(source: &Source, pinned: &PinnedKey) -> Result<LogCheck, VerifyError> {
+/// The checkpoint verifies under the pinned key; the entries hash to its root; challenge
+/// `id`'s events and the log's own parse strictly (docs/API.md, "Log events").
+async fn check_log(source: &Source, pinned: &PinnedKey, id: &str) -> Result<LogCheck, VerifyError> {
     let text = source.checkpoint().await?;
     let checkpoint = open_checkpoint(&text, &pinned.origin, &pinned.public).ok_or_else(|| {
         mismatch(
@@ -387,8 +389,11 @@ async fn check_log(source: &Source, pinned: &PinnedKey) -> Result<LogCheck, Veri
             entry.leaf_hash == hex::encode(log::leaf_hash(&bytes)),
             || format!("log entry {i}: leaf hash does not match its data"),
         )?;
-        let event: Event = serde_json::from_slice(&bytes)
-            .map_err(|e| mismatch(format!("log entry {i}: not an event: {e}")))?;
+        let event = match Event::parse_for(&bytes, id) {
+            Ok(Parsed::Event(event)) => Some(event),
+            Ok(Parsed::Other) => None,
+            Err(e) => return Err(mismatch(format!("log entry {i}: not an event: {e}"))),
+        };
         data.push(bytes);
         events.push((entry, event));
     }
@@ -414,14 +419,16 @@ fn check_events(
     c: &ChallengeView,
     event_fields: &TrackFields,
     entries: &[TranscriptEntryView],
-    events: &[(LogEntryView, Event)],
+    events: &[(LogEntryView, Option<Event>)],
 ) -> Result<(), VerifyError> {
     let at = |i: u64| {
         usize::try_from(i)
             .ok()
             .and_then(|i| events.get(i))
-            .map(|(_, e)| e)
-            .ok_or_else(|| mismatch(format!("log: no entry {i}")))
+            .ok_or_else(|| mismatch(format!("log: no entry {i}")))?
+            .1
+            .as_ref()
+            .ok_or_else(|| mismatch(format!("log entry {i}: another challenge's event")))
     };
     match at(c.created_log_index)? {
         Event::ChallengeCreated(created) => {
@@ -473,9 +480,8 @@ fn check_events(
     ensure(
         events
             .iter()
-            .filter(|(_, e)| {
-                e.challenge() == Some(c.id.as_str()) && matches!(e, Event::Message { .. })
-            })
+            .filter_map(|(_, e)| e.as_ref())
+            .filter(|e| e.challenge() == Some(c.id.as_str()) && matches!(e, Event::Message { .. }))
             .count()
             == entries.len(),
         || {
@@ -523,7 +529,10 @@ struct History {
 }
 
 impl History {
-    fn of(c: &ChallengeView, events: &[(LogEntryView, Event)]) -> Result<Self, VerifyError> {
+    fn of(
+        c: &ChallengeView,
+        events: &[(LogEntryView, Option<Event>)],
+    ) -> Result<Self, VerifyError> {
         let mut commits: Vec<Commit> = Vec::new();
         let mut verdicts: BTreeMap<String, Vec<LoggedVerdict>> = BTreeMap::new();
         let mut close: Option<(u64, u64, &str)> = None;
@@ -531,6 +540,7 @@ impl History {
         let mut revealed: BTreeMap<String, (u64, String, String)> = BTreeMap::new();
         let mut published: BTreeMap<String, (u64, RevealRequest)> = BTreeMap::new();
         for (entry, event) in events.iter() {
+            let Some(event) = event else { continue };
             let n = entry.index;
             if let Event::LogRolledBack {
                 signed_size, size, ..
@@ -1133,7 +1143,7 @@ async fn check_server_proofs(
     let mut indexes: Vec<u64> = log
         .events
         .iter()
-        .filter(|(_, e)| e.challenge() == Some(c.id.as_str()))
+        .filter(|(_, e)| e.as_ref().and_then(Event::challenge) == Some(c.id.as_str()))
         .map(|(entry, _)| entry.index)
         .collect();
     indexes.extend(entries.iter().map(|e| e.log_index));
