@@ -11,6 +11,9 @@ use std::path::PathBuf;
 use challenge_server::verify::{self, PinnedKey, Source};
 use common::run_cli;
 
+/// A verifier's time after everything in the export (which has no reveal deadline).
+const LATER: u64 = 2_000_000_000;
+
 fn fixture() -> (PathBuf, String) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/passive-export");
     let id = std::fs::read_to_string(dir.join("CHALLENGE_ID")).unwrap();
@@ -30,7 +33,7 @@ fn pinned() -> PinnedKey {
 #[tokio::test]
 async fn an_export_from_before_the_track_interface_verifies() {
     let (dir, id) = fixture();
-    let report = verify::verify(&Source::Dir(dir.clone()), &id, &pinned(), &[])
+    let report = verify::verify(&Source::Dir(dir.clone()), &id, &pinned(), &[], LATER)
         .await
         .unwrap_or_else(|e| panic!("the committed export no longer verifies: {e}"));
     assert_eq!((report.entries, report.secrets, report.claims), (9, 2, 4));
@@ -73,9 +76,15 @@ async fn a_changed_byte_of_the_export_is_caught() {
     bytes[digit] = if bytes[digit] == b'0' { b'1' } else { b'0' };
     std::fs::write(&path, bytes).unwrap();
     assert!(
-        verify::verify(&Source::Dir(copy.path().to_path_buf()), &id, &pinned(), &[])
-            .await
-            .is_err()
+        verify::verify(
+            &Source::Dir(copy.path().to_path_buf()),
+            &id,
+            &pinned(),
+            &[],
+            LATER
+        )
+        .await
+        .is_err()
     );
 }
 

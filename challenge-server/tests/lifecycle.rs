@@ -302,9 +302,15 @@ async fn full_lifecycle() {
     );
 
     // verify passes, through the library and through the binary.
-    let report = verify::verify(&Source::http(&server.url()).unwrap(), &id, &pinned, &[])
-        .await
-        .unwrap();
+    let report = verify::verify(
+        &Source::http(&server.url()).unwrap(),
+        &id,
+        &pinned,
+        &[],
+        clock.now(),
+    )
+    .await
+    .unwrap();
     assert_eq!((report.entries, report.secrets, report.claims), (9, 2, 4));
     // The host root and the API base of docs/API.md (`$B`, with or without a slash) alike.
     for url in [
@@ -347,9 +353,15 @@ async fn full_lifecycle() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    verify::verify(&Source::Dir(exported.clone()), &id, &pinned, &[])
-        .await
-        .unwrap();
+    verify::verify(
+        &Source::Dir(exported.clone()),
+        &id,
+        &pinned,
+        &[],
+        clock.now(),
+    )
+    .await
+    .unwrap();
     // `WRITE_EXPORT_FIXTURE=<dir>` keeps this export as a fixture (tests/fixtures/README.md).
     if let Some(fixture) = std::env::var_os("WRITE_EXPORT_FIXTURE") {
         copy_dir(&exported, std::path::Path::new(&fixture));
@@ -462,7 +474,7 @@ async fn tamper_is_caught(
         (receipt, "receipt signature does not verify"),
         (log_entry, "log entry 2"),
     ] {
-        match verify::verify(&Source::Dir(dir.clone()), id, pinned, &[]).await {
+        match verify::verify(&Source::Dir(dir.clone()), id, pinned, &[], T0).await {
             Err(VerifyError::Mismatch(m)) => {
                 assert!(m.contains(expected), "{expected:?} not in {m:?}")
             }
@@ -517,9 +529,15 @@ async fn close_on_win() {
         (Some("closed"), Some("won"))
     );
     assert_eq!(c["seed"], hex::encode([0x77; 32]));
-    let report = verify::verify(&Source::http(&server.url()).unwrap(), &row.id, &pinned, &[])
-        .await
-        .unwrap();
+    let report = verify::verify(
+        &Source::http(&server.url()).unwrap(),
+        &row.id,
+        &pinned,
+        &[],
+        clock.now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.claims, 1);
     server.stop().await.unwrap();
 }

@@ -105,8 +105,7 @@ async fn a_restored_database_is_refused_until_the_operator_accepts_and_logs_the_
         .last()
         .unwrap()
         .clone();
-    let event: Event =
-        serde_json::from_slice(&hex::decode(last["data"].as_str().unwrap()).unwrap()).unwrap();
+    let event = common::event_of(&last);
     let size = last["index"].as_u64().unwrap();
     assert_eq!(
         event,

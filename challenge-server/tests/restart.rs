@@ -86,9 +86,15 @@ async fn killed_mid_way_resumes_without_gap_or_duplicate() {
         );
     }
     // One message event per entry in the log, every proof checks.
-    let report = verify::verify(&Source::http(&url).unwrap(), &id.id, &pinned, &[])
-        .await
-        .unwrap();
+    let report = verify::verify(
+        &Source::http(&url).unwrap(),
+        &id.id,
+        &pinned,
+        &[],
+        Clock::System.now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.entries, 9);
     second.kill();
 }

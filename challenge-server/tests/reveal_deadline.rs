@@ -88,9 +88,7 @@ async fn unrevealed_commits_are_void_after_the_reveal_deadline_and_the_win_is_fi
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| {
-            serde_json::from_slice(&hex::decode(e["data"].as_str().unwrap()).unwrap()).unwrap()
-        })
+        .map(common::event_of)
         .filter(|e| matches!(e, Event::ClaimVoid { .. }))
         .collect();
     assert_eq!(
@@ -110,9 +108,15 @@ async fn unrevealed_commits_are_void_after_the_reveal_deadline_and_the_win_is_fi
         entries["entries"].as_array().unwrap().len()
     );
 
-    let report = verify::verify(&Source::http(&server.url()).unwrap(), &id, &pinned, &[])
-        .await
-        .unwrap();
+    let report = verify::verify(
+        &Source::http(&server.url()).unwrap(),
+        &id,
+        &pinned,
+        &[],
+        clock.now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.claims, 2);
     server.stop().await.unwrap();
 }

@@ -63,9 +63,7 @@ async fn a_failed_step_stops_the_traffic_visibly_and_the_close_still_comes() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| {
-            serde_json::from_slice(&hex::decode(e["data"].as_str().unwrap()).unwrap()).unwrap()
-        })
+        .map(common::event_of)
         .collect();
     let stops: Vec<&Event> = events
         .iter()
@@ -80,7 +78,15 @@ async fn a_failed_step_stops_the_traffic_visibly_and_the_close_still_comes() {
     assert_eq!(closed["close_reason"], "deadline");
 
     // verify names the stop.
-    match verify::verify(&Source::http(&server.url()).unwrap(), &id, &pinned, &[]).await {
+    match verify::verify(
+        &Source::http(&server.url()).unwrap(),
+        &id,
+        &pinned,
+        &[],
+        clock.now(),
+    )
+    .await
+    {
         Err(VerifyError::Mismatch(m)) => {
             assert!(m.contains("traffic stopped at transcript entry 2"), "{m}")
         }

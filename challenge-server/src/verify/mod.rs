@@ -75,16 +75,29 @@ pub struct Report {
     pub log_size: u64,
     /// Tree heads seen and checked consistent.
     pub checkpoints: u64,
+    /// Commits neither revealed nor void, still inside the reveal window at `now`: until its
+    /// end (`reveal_deadline`), the wins after them are provisional.
+    pub unrevealed: u64,
+    /// The challenge's reveal deadline (`None` for a challenge from before it existed, whose
+    /// unrevealed commits keep the wins after them provisional for ever).
+    pub reveal_deadline: Option<u64>,
 }
 
+/// How long after the reveal deadline `verify` allows the server to log the `claim-void`
+/// events (its scheduler voids on its first tick after the deadline).
+pub const VOID_GRACE_SECS: u64 = 600;
+
 /// Verifies challenge `id` from `source` under the key the user pinned, with the receipts the
-/// user holds: every claim, priority and verdict is rebuilt from the log's events and re-judged
-/// from the revealed seed; the server's documents must say the same.
+/// user holds, at the user's time `now`: every claim, priority and verdict is rebuilt from the
+/// log's events and re-judged from the revealed seed; the server's documents must say the
+/// same; once the reveal deadline is past (and [`VOID_GRACE_SECS`]), every commit is revealed
+/// or void, so every win is final.
 pub async fn verify(
     source: &Source,
     id: &str,
     pinned: &PinnedKey,
     held: &[HeldReceipt],
+    now: u64,
 ) -> Result<Report, VerifyError> {
     check_served_key(source, pinned).await?;
     let challenge = source.challenge(id).await?;
@@ -116,7 +129,7 @@ pub async fn verify(
     for claim in &claims {
         heads.push(check_receipt(claim, pinned, &log_check)?);
     }
-    check_verdicts(track, &challenge, &seed, &public, &claims, &history)?;
+    let unrevealed = check_verdicts(track, &challenge, &seed, &public, &claims, &history, now)?;
     for receipt in held {
         check_held(&challenge, receipt, pinned, &log_check)?;
     }
@@ -128,6 +141,8 @@ pub async fn verify(
         held_receipts: held.len() as u64,
         log_size: log_check.checkpoint.size,
         checkpoints: heads.len() as u64,
+        unrevealed,
+        reveal_deadline: challenge.reveal_deadline,
     })
 }
 
@@ -930,7 +945,8 @@ fn check_receipt(
 type Expected = Option<&'static str>;
 
 /// Each claim's listed verdict is its latest verdict event; each automatic one is the verdict
-/// re-judged from the seed through the track.
+/// re-judged from the seed through the track; no commit is left unrevealed and unvoided past
+/// the reveal deadline at `now`. Returns how many are unrevealed inside the reveal window.
 fn check_verdicts(
     track: &dyn Track,
     c: &ChallengeView,
@@ -938,7 +954,9 @@ fn check_verdicts(
     public: &Public,
     claims: &[ClaimView],
     history: &History,
-) -> Result<(), VerifyError> {
+    now: u64,
+) -> Result<u64, VerifyError> {
+    let mut unrevealed = 0;
     let mut first_valid: BTreeMap<&'static str, String> = BTreeMap::new();
     for commit in &history.commits {
         let id = &commit.claim;
@@ -993,6 +1011,19 @@ fn check_verdicts(
                 logged.len() <= 1 && latest.is_none_or(|v| v.verdict == "void"),
                 || format!("claim {id}: a verdict in the log without a published reveal"),
             )?;
+            if latest.is_none() {
+                if let Some(deadline) = c.reveal_deadline {
+                    ensure(now < deadline.saturating_add(VOID_GRACE_SECS), || {
+                        format!(
+                            "claim {id}: committed at log entry {}, neither revealed nor void \
+                             after the reveal deadline {deadline}: the wins after it would \
+                             never become final",
+                            commit.index
+                        )
+                    })?;
+                }
+                unrevealed += 1;
+            }
             continue;
         };
         ensure(logged.iter().all(|v| v.verdict != "void"), || {
@@ -1063,7 +1094,7 @@ fn check_verdicts(
             )?,
         }
     }
-    Ok(())
+    Ok(unrevealed)
 }
 
 /// A receipt the user holds: signed under the pinned key, its tree head a prefix of the log

@@ -418,3 +418,9 @@ pub async fn save_server_key(client: &Client, path: &Path) -> challenge_server::
     std::fs::write(path, key.to_string()).unwrap();
     challenge_server::verify::PinnedKey::from_arg(path.to_str().unwrap(), None).unwrap()
 }
+
+/// The event of an entry of `GET /log/entries`, parsed as `verify` parses it.
+pub fn event_of(entry: &Value) -> challenge_server::log::Event {
+    let data = hex::decode(entry["data"].as_str().unwrap()).unwrap();
+    challenge_server::log::Event::parse(&data).unwrap()
+}
