@@ -167,3 +167,103 @@ async fn the_claim_rows_are_rebuilt_from_the_log_alone() {
     assert_eq!(after, before);
     server.stop().await.unwrap();
 }
+
+/// A database from before reveals were events: a claim revealed then has a `verdict` event and
+/// no `claim-revealed` one, and its reveal only in its row. The rebuild keeps that row as it is
+/// (it cannot rebuild what the log never held) and rebuilds every other.
+#[tokio::test]
+async fn a_claim_revealed_before_reveal_events_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(1_800_000_000);
+    let server = start(config(dir.path()), clock.clone()).await;
+    let client = Client::new(&server.url());
+    let app = app(&server);
+    let seed = MasterSeed::from_bytes([5; 32]);
+    let row = challenges::create(&app, spec(3, 10, 1, 30), Some(seed.clone()))
+        .await
+        .unwrap();
+    let id = row.id.clone();
+    clock.advance(40);
+    client.wait_published(&id, 4).await;
+    let p = passive::placements(&seed, &row.schedule, 1).unwrap()[0];
+    let secret = hex::encode(*passive::secret(&seed, p.index).unwrap());
+    let (_, olga) = commit_secret(&client, &id, "olga", p.message, &secret, &nonce(1)).await;
+    let (_, pat) = commit_secret(&client, &id, "pat", p.message, &secret, &nonce(2)).await;
+    let olga = olga["claim"].as_str().unwrap().to_owned();
+    let pat = pat["claim"].as_str().unwrap().to_owned();
+
+    // olga's reveal as the code before reveal events took it: the sealed reveal and the
+    // verdict in the row, a `verdict` event in the log, nothing else.
+    let reveal =
+        json!({"kind": "secret", "message": p.message, "secret": secret, "nonce": nonce(1)});
+    let (mut log, mut tx) = app.log.begin(&app.store).await.unwrap();
+    let index = log
+        .append(
+            &mut tx,
+            &challenge_server::log::Event::Verdict {
+                challenge: id.clone(),
+                claim: olga.clone(),
+                verdict: "won".into(),
+                decided_by: "automatic".into(),
+                time: clock.now(),
+            },
+        )
+        .await
+        .unwrap();
+    let sealed = app
+        .kek
+        .seal(
+            challenge_server::keys::Purpose::ClaimReveal { claim: &olga },
+            &serde_json::to_vec(&reveal).unwrap(),
+        )
+        .unwrap();
+    store::claims::set_reveal(
+        &mut tx,
+        &olga,
+        &store::claims::Reveal {
+            kind: "secret",
+            sealed: &sealed,
+            public_json: None,
+            verdict: "won",
+            verdict_log_index: index,
+            decided_by: "automatic",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    log.committed();
+    assert_eq!(
+        reveal_secret(&client, &pat, p.message, &secret, &nonce(2))
+            .await
+            .1["verdict"],
+        "valid-not-first"
+    );
+
+    let before = store::claims::all(&app.store).await.unwrap();
+    let olga_before = before.iter().find(|c| c.id == olga).unwrap().clone();
+    sqlx::query("UPDATE claims SET claimant = 'mallory', verdict = 'won' WHERE id = $1")
+        .bind(&pat)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let report = claims::rebuild_from_log(&app).await.unwrap();
+    assert_eq!((report.claims, report.kept), (1, 1), "{report:?}");
+    let after = store::claims::all(&app.store).await.unwrap();
+    let find = |rows: &[store::claims::ClaimRow], id: &str| {
+        rows.iter().find(|c| c.id == id).unwrap().clone()
+    };
+    assert_eq!(find(&after, &olga), olga_before, "the legacy row is kept");
+    assert!(find(&after, &olga).sealed_reveal.is_some());
+    let mut pat_after = find(&after, &pat);
+    let pat_before = find(&before, &pat);
+    assert_eq!(pat_after.claimant, "pat");
+    pat_after
+        .sealed_reveal
+        .clone_from(&pat_before.sealed_reveal);
+    assert_eq!(
+        pat_after, pat_before,
+        "the other row is rebuilt from the log"
+    );
+    server.stop().await.unwrap();
+}
