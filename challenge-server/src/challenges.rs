@@ -246,8 +246,7 @@ pub async fn run_due_steps(app: &App, id: &str) -> Result<u64, Error> {
         let k = row.next_entry;
         if !row.is_open()
             || row.traffic_stopped.is_some()
-            || k > row.schedule.messages
-            || row.schedule.time_of(k) > app.clock.now()
+            || k >= track_of(&row)?.due(&row.schedule, app.clock.now().saturating_add(1))
         {
             return Ok(published);
         }

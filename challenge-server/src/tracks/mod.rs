@@ -62,6 +62,11 @@ pub trait Track: Send + Sync + fmt::Debug {
         spec: &TrackSpec,
     ) -> Result<Setup, Error>;
 
+    /// How many transcript entries are scheduled strictly before `time`: the scheduler
+    /// publishes entry `k` once `k < due(schedule, now + 1)`, and `verify` requires every
+    /// entry due before the close to be published. A request-driven track schedules none.
+    fn due(&self, schedule: &Schedule, time: u64) -> u64;
+
     /// Scheduled transcript entry `k` (0 first), played on the parties' devices, which it
     /// advances.
     fn step(
@@ -523,6 +528,15 @@ impl Schedule {
     pub fn last_time(&self) -> u64 {
         self.time_of(self.messages)
     }
+
+    /// How many entries are scheduled strictly before `time`.
+    pub fn entries_before(&self, time: u64) -> u64 {
+        match time.checked_sub(self.start_at) {
+            None | Some(0) => 0,
+            Some(_) if self.interval_secs == 0 => self.entries(),
+            Some(after) => self.entries().min((after - 1) / self.interval_secs + 1),
+        }
+    }
 }
 
 /// A checked challenge definition.
@@ -718,6 +732,33 @@ impl ChallengeSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scheduler's and verify's count: entry k is due strictly after its time has begun.
+    #[test]
+    fn entries_before_counts_the_schedule() {
+        let schedule = Schedule {
+            messages: 3,
+            interval_secs: 10,
+            start_at: 100,
+        };
+        let due: Vec<u64> = [0, 100, 101, 110, 111, 130, 131, u64::MAX]
+            .map(|t| schedule.entries_before(t))
+            .to_vec();
+        assert_eq!(due, [0, 0, 1, 1, 2, 3, 4, 4]);
+        for k in 0..schedule.entries() {
+            let t = schedule.time_of(k);
+            assert_eq!(schedule.entries_before(t), k);
+            assert_eq!(schedule.entries_before(t + 1), k + 1);
+        }
+        let burst = Schedule {
+            interval_secs: 0,
+            ..schedule
+        };
+        assert_eq!(
+            (burst.entries_before(100), burst.entries_before(101)),
+            (0, 4)
+        );
+    }
 
     const DEFINITION: &str = "title = \"t\"\nrules = \"r\"\n[bounty]\nsecret = \"1\"\n\
                               [schedule]\nmessages = 4\ninterval_secs = 1\n";

@@ -614,6 +614,10 @@ impl super::Track for Passive {
         &["secret", "finding"]
     }
 
+    fn due(&self, schedule: &Schedule, time: u64) -> u64 {
+        schedule.entries_before(time)
+    }
+
     fn check_params(
         &self,
         params: &TrackFields,

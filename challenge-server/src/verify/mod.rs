@@ -122,7 +122,7 @@ pub async fn verify(
         &log_check.events,
     )?;
     let history = History::of(&challenge, &log_check.events)?;
-    check_withheld(&public, entries.len() as u64, &history)?;
+    check_withheld(track, &public, entries.len() as u64, &history)?;
     check_secrets(&public, entries.len() as u64, report.secrets_confirmed)?;
     check_listed(&challenge, &claims, &history)?;
     let mut heads = vec![log_check.checkpoint];
@@ -784,19 +784,22 @@ impl History {
     }
 }
 
-/// Every transcript entry scheduled before the close is published.
-fn check_withheld(public: &Public, published: u64, history: &History) -> Result<(), VerifyError> {
-    if published < public.schedule.entries() {
-        let time = public.schedule.time_of(published);
-        ensure(time >= history.close_time, || {
-            format!(
-                "transcript: entry {published} was scheduled at {time} before the close at {} \
-                 but is not published",
-                history.close_time
-            )
-        })?;
-    }
-    Ok(())
+/// Every transcript entry the track scheduled before the close is published.
+fn check_withheld(
+    track: &dyn Track,
+    public: &Public,
+    published: u64,
+    history: &History,
+) -> Result<(), VerifyError> {
+    let due = track.due(&public.schedule, history.close_time);
+    ensure(published >= due, || {
+        format!(
+            "transcript: entry {published} was scheduled at {} before the close at {} but is \
+             not published ({due} entries were due)",
+            public.schedule.time_of(published),
+            history.close_time
+        )
+    })
 }
 
 /// Every committed secret is in the published traffic.
