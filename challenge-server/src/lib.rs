@@ -22,6 +22,7 @@ pub mod health;
 pub mod http;
 pub mod keys;
 pub mod log;
+pub mod pow;
 pub mod scheduler;
 pub mod seed;
 pub mod server;
