@@ -116,7 +116,7 @@ pub async fn verify(
     for claim in &claims {
         heads.push(check_receipt(claim, pinned, &log_check)?);
     }
-    check_verdicts(track, &challenge, &seed, &public, &claims, &history)?;
+    check_verdicts(track, target, &challenge, &seed, &public, &claims, &history)?;
     for receipt in held {
         check_held(&challenge, receipt, pinned, &log_check)?;
     }
@@ -923,6 +923,7 @@ type Expected = Option<&'static str>;
 /// re-judged from the seed through the track.
 fn check_verdicts(
     track: &dyn Track,
+    target: &dyn Target,
     c: &ChallengeView,
     seed: &MasterSeed,
     public: &Public,
@@ -1012,7 +1013,7 @@ fn check_verdicts(
             )
         })?;
         let judgement = track
-            .judge(seed, public, &body)
+            .judge(target, seed, public, &body)
             .map_err(|e| mismatch(format!("claim {id}: judge: {e}")))?;
         let expected: Expected = match judgement {
             Judgement::NeedsReview => None,
