@@ -1016,3 +1016,160 @@ fn a_bundle_without_its_one_time_prekey_is_accepted() {
     run.exchange();
     assert!(run.replay().unwrap().forgeries.is_empty());
 }
+
+/// target-impl whose receiving devices never keep what a decryption changed: a replay is
+/// accepted again (a planted flaw, to see the judge award a second acceptance).
+#[derive(Debug)]
+struct Forgetful;
+
+struct ForgetfulDevice(Box<dyn crate::targets::TargetDevice>);
+
+impl crate::targets::Target for Forgetful {
+    fn identity(&self) -> crate::api::TargetIdentity {
+        crate::api::TargetIdentity {
+            flaw: Some("forgetful".to_owned()),
+            ..crate::api::TargetIdentity::built()
+        }
+    }
+
+    fn generate(
+        &self,
+        rng: &mut dyn rand_core::CryptoRng,
+        one_time: targets::OneTimePrekeys,
+    ) -> Result<Box<dyn crate::targets::TargetDevice>, Error> {
+        Ok(Box::new(ForgetfulDevice(
+            targets::real().generate(rng, one_time)?,
+        )))
+    }
+
+    fn restore(&self, state: &[u8]) -> Result<Box<dyn crate::targets::TargetDevice>, Error> {
+        Ok(Box::new(ForgetfulDevice(targets::real().restore(state)?)))
+    }
+
+    fn check_identity_key(&self, public: &[u8], key: IdentityKey, private: &[u8; 32]) -> bool {
+        targets::real().check_identity_key(public, key, private)
+    }
+}
+
+impl crate::targets::TargetDevice for ForgetfulDevice {
+    fn bundle(&self) -> Result<Vec<u8>, Error> {
+        self.0.bundle()
+    }
+
+    fn public_identity(&self) -> Vec<u8> {
+        self.0.public_identity()
+    }
+
+    fn initiate(
+        &mut self,
+        peer: &str,
+        bundle: &[u8],
+        expected: &[u8],
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<(), targets::ProtocolError> {
+        self.0.initiate(peer, bundle, expected, rng)
+    }
+
+    fn pin_identity(&mut self, peer: &str, identity: &[u8]) -> Result<(), targets::ProtocolError> {
+        self.0.pin_identity(peer, identity)
+    }
+
+    fn encrypt(
+        &mut self,
+        peer: &str,
+        message: &targets::Outgoing<'_>,
+        now: u64,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<Vec<u8>, targets::ProtocolError> {
+        self.0.encrypt(peer, message, now, rng)
+    }
+
+    fn decrypt(
+        &mut self,
+        peer: &str,
+        bytes: &[u8],
+        now: u64,
+    ) -> Result<targets::Delivery, targets::ProtocolError> {
+        // THE FLAW: the decryption runs on a copy, which is dropped.
+        self.0.duplicate().decrypt(peer, bytes, now)
+    }
+
+    fn state(&self) -> Zeroizing<Vec<u8>> {
+        self.0.state()
+    }
+
+    fn duplicate(&self) -> Box<dyn crate::targets::TargetDevice> {
+        Box::new(ForgetfulDevice(self.0.duplicate()))
+    }
+}
+
+#[test]
+fn a_second_acceptance_is_a_forgery_and_replays_as_one() {
+    let public = public(&[]);
+    let mut opened = Mitm
+        .open(&Forgetful, &seed(), &public, CHALLENGE, 9, "carol", T0)
+        .unwrap();
+    let (state, record) = (&mut opened.state, &mut opened.record);
+    let mut entries = vec![opened.entry.clone()];
+    let mut now = T0;
+    let mut run = |c: Command| {
+        now += 1;
+        let out = Mitm
+            .command(&Forgetful, &seed(), &public, state, record, now, &c)
+            .unwrap();
+        entries.push(out.entry.clone());
+        out.answer
+    };
+    let Answer::Bundle(bundle) = run(Command::FetchBundle {}) else {
+        panic!()
+    };
+    assert!(matches!(
+        run(Command::Deliver {
+            to: Bot::Alice,
+            bytes: bundle
+        }),
+        Answer::Accepted { win: None }
+    ));
+    let Answer::Ciphertext(message) = run(Command::Ask { from: Bot::Alice }) else {
+        panic!()
+    };
+    let deliver = Command::Deliver {
+        to: Bot::Bob,
+        bytes: message,
+    };
+    assert!(matches!(
+        run(deliver.clone()),
+        Answer::Accepted { win: None }
+    ));
+    let Answer::Accepted { win: Some(forgery) } = run(deliver) else {
+        panic!("the second acceptance of the same message is a forgery")
+    };
+    assert_eq!(forgery.to, Bot::Bob);
+    let report = Sessions::replay(
+        &Mitm,
+        &Forgetful,
+        &seed(),
+        &public,
+        CHALLENGE,
+        9,
+        &entries,
+        &opened.record.head,
+    )
+    .unwrap();
+    assert_eq!(report.forgeries.len(), 1);
+    assert_eq!(report.forgeries[0].k, 5);
+    assert_eq!(report.forgeries[0].forgery.plaintext, forgery.plaintext);
+    // The same record on target-impl: its replay differs at the second delivery.
+    let err = Sessions::replay(
+        &Mitm,
+        targets::real(),
+        &seed(),
+        &public,
+        CHALLENGE,
+        9,
+        &entries,
+        &opened.record.head,
+    )
+    .unwrap_err();
+    assert!(err.starts_with("record entry 5"), "{err}");
+}
