@@ -226,8 +226,8 @@ pub struct Receipt {
     pub checkpoint: String,
 }
 
-/// `POST /claims/{id}/reveal`. Its `Debug` shows the kind and message only: the secret, the
-/// finding and the nonce stay sealed until the close.
+/// `POST /claims/{id}/reveal`. Its `Debug` shows the kind, message, session, party and key
+/// only: the secret, the finding, the private key and the nonce stay sealed until the close.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevealRequest {
@@ -242,6 +242,19 @@ pub struct RevealRequest {
     /// For `finding`: the finding's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finding: Option<String>,
+    /// For `key`, and for `secret` of a track with sessions (instead of `message`): the
+    /// session's number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<u64>,
+    /// For `key`: the party whose key it is (`alice`, `bob`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// For `key`: which identity key (`ed25519`, `x25519`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// For `key`: the private key, 64 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
     /// The claim's nonce, 64 hex digits.
     pub nonce: String,
 }
@@ -251,6 +264,9 @@ impl std::fmt::Debug for RevealRequest {
         f.debug_struct("RevealRequest")
             .field("kind", &self.kind)
             .field("message", &self.message)
+            .field("session", &self.session)
+            .field("party", &self.party)
+            .field("key", &self.key)
             .finish_non_exhaustive()
     }
 }

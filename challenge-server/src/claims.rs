@@ -17,6 +17,7 @@ use crate::log::Event;
 use crate::state::App;
 use crate::store::claims::ClaimRow;
 use crate::store::{self};
+use crate::targets::IdentityKey;
 pub use crate::tracks::ClaimBody;
 use crate::tracks::{Judgement, SECRET_LEN};
 
@@ -38,20 +39,38 @@ pub fn claim_text(
     body: &ClaimBody,
     nonce: &[u8; 32],
 ) -> Zeroizing<String> {
-    let specific = match body {
+    // Zeroized: the secret lines hold the claim's secret or private key.
+    let specific = Zeroizing::new(match body {
         ClaimBody::Secret { message, secret } => {
             format!(
                 "kind: secret\nmessage: {message}\nsecret: {}\n",
                 hex::encode(**secret)
             )
         }
+        ClaimBody::SessionSecret { session, secret } => {
+            format!(
+                "kind: secret\nsession: {session}\nsecret: {}\n",
+                hex::encode(**secret)
+            )
+        }
+        ClaimBody::Key {
+            session,
+            party,
+            key,
+            private,
+        } => format!(
+            "kind: key\nsession: {session}\nparty: {party}\nkey: {}\nprivate-key: {}\n",
+            key.name(),
+            Zeroizing::new(hex::encode(**private)).as_str()
+        ),
         ClaimBody::Finding { text } => format!(
             "kind: finding\nfinding-sha256: {}\n",
             hex::encode(sha256(&[text.as_bytes()]))
         ),
-    };
+    });
     Zeroizing::new(format!(
-        "{CLAIM_LABEL}\nchallenge: {challenge}\nclaimant: {claimant}\n{specific}nonce: {}\n",
+        "{CLAIM_LABEL}\nchallenge: {challenge}\nclaimant: {claimant}\n{}nonce: {}\n",
+        specific.as_str(),
         hex::encode(nonce)
     ))
 }
@@ -77,39 +96,90 @@ pub fn is_claimant(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
 }
 
-/// Checks a reveal request's fields and returns what it claims and its nonce.
+/// Longest party name in a `key` claim.
+pub const MAX_PARTY_LEN: usize = 16;
+
+/// Checks a reveal request's fields and returns what it claims and its nonce. Each kind takes
+/// its own fields; a missing one, or one of another kind, is an error naming it.
 pub fn parse_reveal(req: &RevealRequest) -> Result<(ClaimBody, [u8; 32]), Error> {
-    let body = match req.kind.as_str() {
+    let kind = req.kind.as_str();
+    let given: [(&str, bool); 7] = [
+        ("message", req.message.is_some()),
+        ("secret", req.secret.is_some()),
+        ("finding", req.finding.is_some()),
+        ("session", req.session.is_some()),
+        ("party", req.party.is_some()),
+        ("key", req.key.is_some()),
+        ("private_key", req.private_key.is_some()),
+    ];
+    let allowed: &[&str] = match kind {
+        // A transcript's secret names its message, a session's secret its session.
+        "secret" if req.session.is_some() => &["secret", "session"],
+        "secret" => &["message", "secret"],
+        "key" => &["session", "party", "key", "private_key"],
+        "finding" => &["finding"],
+        _ => {
+            return Err(Error::invalid(
+                "kind",
+                "expected \"secret\", \"key\" or \"finding\"",
+            ));
+        }
+    };
+    if let Some((field, _)) = given
+        .iter()
+        .find(|(field, present)| *present && !allowed.contains(field))
+    {
+        return Err(Error::invalid(
+            *field,
+            format!("not allowed for kind {kind:?}"),
+        ));
+    }
+    let required = |field: &str| Error::invalid(field, format!("required for kind {kind:?}"));
+    let body = match kind {
         "secret" => {
-            if req.finding.is_some() {
-                return Err(Error::invalid("finding", "not allowed for kind \"secret\""));
-            }
-            let message = req
-                .message
-                .ok_or_else(|| Error::invalid("message", "required for kind \"secret\""))?;
-            let secret = req
-                .secret
-                .as_deref()
-                .ok_or_else(|| Error::invalid("secret", "required for kind \"secret\""))?;
-            ClaimBody::Secret {
-                message,
-                secret: Zeroizing::new(hex_field::<SECRET_LEN>("secret", secret)?),
+            let secret = req.secret.as_deref().ok_or_else(|| required("secret"))?;
+            let secret = Zeroizing::new(hex_field::<SECRET_LEN>("secret", secret)?);
+            match req.session {
+                Some(session) => ClaimBody::SessionSecret { session, secret },
+                None => ClaimBody::Secret {
+                    message: req.message.ok_or_else(|| {
+                        Error::invalid(
+                            "message",
+                            "required for kind \"secret\" (or session, for a session's secret)",
+                        )
+                    })?,
+                    secret,
+                },
             }
         }
-        "finding" => {
-            if req.message.is_some() {
+        "key" => {
+            let session = req.session.ok_or_else(|| required("session"))?;
+            let party = req.party.as_deref().ok_or_else(|| required("party"))?;
+            if party.is_empty()
+                || party.len() > MAX_PARTY_LEN
+                || !party.bytes().all(|b| b.is_ascii_lowercase())
+            {
                 return Err(Error::invalid(
-                    "message",
-                    "not allowed for kind \"finding\"",
+                    "party",
+                    format!("expected a party name: 1 to {MAX_PARTY_LEN} of a-z"),
                 ));
             }
-            if req.secret.is_some() {
-                return Err(Error::invalid("secret", "not allowed for kind \"finding\""));
-            }
-            let text = req
-                .finding
+            let key = req.key.as_deref().ok_or_else(|| required("key"))?;
+            let key = IdentityKey::by_name(key)
+                .ok_or_else(|| Error::invalid("key", "expected \"ed25519\" or \"x25519\""))?;
+            let private = req
+                .private_key
                 .as_deref()
-                .ok_or_else(|| Error::invalid("finding", "required for kind \"finding\""))?;
+                .ok_or_else(|| required("private_key"))?;
+            ClaimBody::Key {
+                session,
+                party: party.to_owned(),
+                key,
+                private: Zeroizing::new(hex_field::<32>("private_key", private)?),
+            }
+        }
+        _ => {
+            let text = req.finding.as_deref().ok_or_else(|| required("finding"))?;
             if text.trim().is_empty() || text.len() > MAX_FINDING_LEN {
                 return Err(Error::invalid(
                     "finding",
@@ -120,7 +190,6 @@ pub fn parse_reveal(req: &RevealRequest) -> Result<(ClaimBody, [u8; 32]), Error>
                 text: Zeroizing::new(text.to_owned()),
             }
         }
-        _ => return Err(Error::invalid("kind", "expected \"secret\" or \"finding\"")),
     };
     Ok((body, hex_field::<32>("nonce", &req.nonce)?))
 }
@@ -290,7 +359,8 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
     let track = challenges::track_of(&challenge)?;
     let seed = challenges::open_seed(app, &challenge)?;
     let public = challenges::public_in(&mut tx, &challenge).await?;
-    let verdict = match track.judge(&seed, &public, &body)? {
+    let target = challenges::target_of(&challenge)?;
+    let verdict = match track.judge(target, &seed, &public, &body)? {
         Judgement::Invalid => "invalid",
         Judgement::NeedsReview => "needs-review",
         // Priority among valid claims of a kind: the lowest commit log index.

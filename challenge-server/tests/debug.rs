@@ -99,6 +99,10 @@ async fn debug_never_shows_a_secret() {
         message: Some(3),
         secret: Some(CLAIM_SECRET.to_owned()),
         finding: None,
+        session: None,
+        party: None,
+        key: None,
+        private_key: None,
         nonce: CLAIM_NONCE.to_owned(),
     };
     assert_hides("RevealRequest", &reveal, &secrets);

@@ -164,6 +164,11 @@ pub trait TargetDevice: Send {
         rng: &mut dyn CryptoRng,
     ) -> Result<(), ProtocolError>;
 
+    /// Sets the identity this device expects from `peer` before any contact, so that an
+    /// initial message from `peer` under another identity is refused
+    /// ([`Delivery::IdentityChanged`]), as by a user who compared fingerprints.
+    fn pin_identity(&mut self, peer: &str, identity: &[u8]) -> Result<(), ProtocolError>;
+
     /// Encrypts `message` to `peer` at `now`.
     fn encrypt(
         &mut self,

@@ -112,6 +112,11 @@ impl TargetDevice for RealDevice {
         self.0.initiate(&to, &bundle, rng)
     }
 
+    fn pin_identity(&mut self, peer_name: &str, identity: &[u8]) -> Result<(), ProtocolError> {
+        self.0
+            .pin_identity(&peer(peer_name)?, &public_identity(identity)?)
+    }
+
     fn encrypt(
         &mut self,
         peer_name: &str,

@@ -283,6 +283,14 @@ impl TargetDevice for WeakDevice {
         Ok(())
     }
 
+    fn pin_identity(&mut self, peer: &str, identity: &[u8]) -> Result<(), ProtocolError> {
+        self.current.pin_identity(peer, identity)?;
+        // A run rewinds to a state before the pin otherwise.
+        self.send_run = None;
+        self.receive_run = None;
+        Ok(())
+    }
+
     fn encrypt(
         &mut self,
         peer: &str,

@@ -5,8 +5,11 @@
 //!
 //! What every track shares is defined here: the definition a challenge is created from
 //! ([`ChallengeSpec`]), its schedule, the committed secrets, the parties' devices, the
-//! transcript [`Entry`], the health [`Solver`] and the claims a [`Track::judge`] decides.
+//! transcript [`Entry`], the health [`Solver`] and the claims a [`Track::judge`] decides; and,
+//! for a request-driven track ([`Track::sessions`]), its [`Sessions`]: the commands, answers
+//! and hash-chained records of the sessions claimants open.
 
+pub mod mitm;
 pub mod passive;
 
 use std::collections::BTreeMap;
@@ -17,7 +20,12 @@ use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::seed::MasterSeed;
-use crate::targets::{Target, TargetDevice};
+use crate::targets::{IdentityKey, Target, TargetDevice};
+
+pub use mitm::{
+    Answer, Bot, Command, CommandError, Forgery, Opened, Outcome, Record, RecordEntry,
+    ReplayReport, ReplayedForgery, SessionState, StateError,
+};
 
 /// Every track this server plays; the first is the default of a definition that names none.
 pub static TRACKS: [&dyn Track; 1] = [&passive::Passive];
@@ -86,9 +94,11 @@ pub trait Track: Send + Sync + fmt::Debug {
         public: &Public,
     ) -> Result<Box<dyn Solver>, Error>;
 
-    /// Judges a revealed claim.
+    /// Judges a revealed claim, on the challenge's target (a `key` claim is checked against a
+    /// public identity the target derived).
     fn judge(
         &self,
+        target: &dyn Target,
         seed: &MasterSeed,
         public: &Public,
         claim: &ClaimBody,
@@ -103,6 +113,81 @@ pub trait Track: Send + Sync + fmt::Debug {
         public: &Public,
         published: &[Entry],
     ) -> Result<SolveReport, String>;
+
+    /// The request-driven part of a track whose claimants open sessions and drive them with
+    /// commands (DESIGN section 7, "Track interface"); `None` for a scheduled track.
+    fn sessions(&self) -> Option<&dyn Sessions> {
+        None
+    }
+}
+
+/// A request-driven track's sessions: each is opened by a claimant, driven one [`Command`] at a
+/// time, and recorded in a hash-chained [`Record`]. Pure functions of the seed, the published
+/// parameters and the recorded inputs: the caller stores the state, the record entries and
+/// the head, and makes each durable before it sends an answer.
+pub trait Sessions: Send + Sync + fmt::Debug {
+    /// The published limits on opening and keeping sessions, which the lifecycle enforces.
+    fn limits(&self, public: &Public) -> Result<SessionLimits, Error>;
+
+    /// Opens session `s` (0 first, sequential per challenge) of `challenge` for `claimant` at
+    /// `now`: the bots' state, the session's published fields, and its record holding entry
+    /// 0 (the open).
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        challenge: &str,
+        s: u64,
+        claimant: &str,
+        now: u64,
+    ) -> Result<Opened, Error>;
+
+    /// Runs one command at `now`. A [`CommandError`] is decided from public state before any
+    /// call to the target, and changes and records nothing; every command that reaches the
+    /// target changes `state` and appends exactly one entry to `record` (the outcome's
+    /// `entry`).
+    #[allow(clippy::too_many_arguments)]
+    fn command(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        state: &mut SessionState,
+        record: &mut Record,
+        now: u64,
+        input: &Command,
+    ) -> Result<Outcome, CommandError>;
+
+    /// For `verify`: replays session `s` of `challenge` from the seed and its recorded entries
+    /// (the exact bytes stored), regenerating every answer (the first difference is the error),
+    /// and checks that the chain ends at `head` (the head the log holds); returns the wins it
+    /// re-judged.
+    #[allow(clippy::too_many_arguments)]
+    fn replay(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        challenge: &str,
+        s: u64,
+        entries: &[Vec<u8>],
+        head: &[u8; 32],
+    ) -> Result<ReplayReport, String>;
+}
+
+/// The limits on a request-driven track's sessions, from its published parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Sessions per challenge: session numbers are `0..max_sessions`.
+    pub max_sessions: u64,
+    /// Sessions a claimant may open per hour.
+    pub per_claimant_per_hour: u64,
+    /// Seconds without a command after which a session is expired.
+    pub idle_expiry_secs: u64,
+    /// Hashcash bits to open a session (0: none).
+    pub pow_bits: u64,
 }
 
 /// What a challenge published about its game, as its track needs it.
@@ -305,6 +390,25 @@ pub enum ClaimBody {
         /// The secret.
         secret: Zeroizing<[u8; SECRET_LEN]>,
     },
+    /// Session `session`'s secret (a request-driven track, where each session has its own).
+    SessionSecret {
+        /// The session.
+        session: u64,
+        /// The secret.
+        secret: Zeroizing<[u8; SECRET_LEN]>,
+    },
+    /// `private` is the private half of `key`, one of the long-term identity keys of `party`
+    /// in session `session`.
+    Key {
+        /// The session.
+        session: u64,
+        /// The party's name (`alice`, `bob`).
+        party: String,
+        /// Which identity key.
+        key: IdentityKey,
+        /// The private key: an Ed25519 seed or an X25519 scalar.
+        private: Zeroizing<[u8; 32]>,
+    },
     /// A free-form finding (RNG, side channel, implementation), judged by the operator.
     Finding {
         /// Its text.
@@ -316,7 +420,8 @@ impl ClaimBody {
     /// The kind of win it claims.
     pub fn kind(&self) -> &'static str {
         match self {
-            ClaimBody::Secret { .. } => "secret",
+            ClaimBody::Secret { .. } | ClaimBody::SessionSecret { .. } => "secret",
+            ClaimBody::Key { .. } => "key",
             ClaimBody::Finding { .. } => "finding",
         }
     }
@@ -326,6 +431,19 @@ impl fmt::Debug for ClaimBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClaimBody::Secret { message, .. } => write!(f, "Secret {{ message: {message}, .. }}"),
+            ClaimBody::SessionSecret { session, .. } => {
+                write!(f, "SessionSecret {{ session: {session}, .. }}")
+            }
+            ClaimBody::Key {
+                session,
+                party,
+                key,
+                ..
+            } => write!(
+                f,
+                "Key {{ session: {session}, party: {party:?}, key: {}, .. }}",
+                key.name()
+            ),
             ClaimBody::Finding { .. } => f.write_str("Finding { .. }"),
         }
     }

@@ -688,6 +688,7 @@ impl super::Track for Passive {
 
     fn judge(
         &self,
+        _target: &dyn Target,
         seed: &MasterSeed,
         public: &Public,
         claim: &ClaimBody,
@@ -700,6 +701,8 @@ impl super::Track for Passive {
                     Judgement::Invalid
                 }
             }
+            // Kinds of the request-driven tracks name sessions, which this track has none of.
+            ClaimBody::SessionSecret { .. } | ClaimBody::Key { .. } => Judgement::Invalid,
             ClaimBody::Finding { .. } => Judgement::NeedsReview,
         })
     }

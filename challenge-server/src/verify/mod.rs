@@ -129,7 +129,9 @@ pub async fn verify(
     for claim in &claims {
         heads.push(check_receipt(claim, pinned, &log_check)?);
     }
-    let unrevealed = check_verdicts(track, &challenge, &seed, &public, &claims, &history, now)?;
+    let unrevealed = check_verdicts(
+        track, target, &challenge, &seed, &public, &claims, &history, now,
+    )?;
     for receipt in held {
         check_held(&challenge, receipt, pinned, &log_check)?;
     }
@@ -952,6 +954,7 @@ type Expected = Option<&'static str>;
 /// the reveal deadline at `now`. Returns how many are unrevealed inside the reveal window.
 fn check_verdicts(
     track: &dyn Track,
+    target: &dyn Target,
     c: &ChallengeView,
     seed: &MasterSeed,
     public: &Public,
@@ -1056,7 +1059,7 @@ fn check_verdicts(
             )
         })?;
         let judgement = track
-            .judge(seed, public, &body)
+            .judge(target, seed, public, &body)
             .map_err(|e| mismatch(format!("claim {id}: judge: {e}")))?;
         let expected: Expected = match judgement {
             Judgement::NeedsReview => None,
