@@ -26,7 +26,11 @@ use common::*;
 use serde_json::json;
 
 /// Every weakened target's flaw name (src/targets/weak/mod.rs).
-const FLAWS: [&str; 2] = ["repeated-body-nonce", "small-identity-space"];
+const FLAWS: [&str; 3] = [
+    "repeated-body-nonce",
+    "small-identity-space",
+    "unchecked-tag",
+];
 /// The module of the weak targets, as its paths appear in a binary's symbols and debug info.
 const WEAK_MODULE: &str = "targets::weak";
 

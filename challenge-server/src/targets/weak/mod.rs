@@ -2,21 +2,27 @@
 //! tests only), so that the server's attackers and judges can be shown to win on them (and to
 //! lose on [`super::real`]). No primitive is written here: each one wraps the real target-impl
 //! [`target_impl::Device`] and plants its flaw around it, in how the device's state or
-//! randomness is handled. One module per flaw:
+//! randomness is handled, or with target-impl's own `hazmat` primitives where target-impl would
+//! refuse. One module per flaw:
 //!
 //! - `repeated-body-nonce` ([`RepeatedBodyNonce`]): the body AEAD (key, nonce) repeats within
 //!   a chain.
 //! - `small-identity-space` ([`SmallIdentitySpace`]): identities come from 2^20 seeds, so
 //!   [`recover_small_identity`] finds a device's long-term private keys.
+//! - `unchecked-tag` ([`UncheckedTag`]): a ratchet message's body tag is not checked, so a
+//!   peer's message with flipped body bits is accepted with its plaintext flipped alike.
 
 mod repeated_body_nonce;
+mod session_keys;
 mod small_identity_space;
+mod unchecked_tag;
 
 pub use repeated_body_nonce::{RepeatedBodyNonce, StateError, WEAK_STATE_VERSION, WeakDevice};
 pub use small_identity_space::{
     IDENTITY_SEED_LABEL, IDENTITY_SPACE_BITS, RecoveredIdentity, SmallIdentitySpace,
     recover_small_identity,
 };
+pub use unchecked_tag::{UncheckedTag, UncheckedTagDevice};
 
 use super::Target;
 
@@ -26,14 +32,18 @@ pub const REPEATED_BODY_NONCE: &str = "repeated-body-nonce";
 /// The flaw name of [`SmallIdentitySpace`].
 pub const SMALL_IDENTITY_SPACE: &str = "small-identity-space";
 
+/// The flaw name of [`UncheckedTag`].
+pub const UNCHECKED_TAG: &str = "unchecked-tag";
+
 /// Every weakened target's flaw name.
-pub const FLAWS: [&str; 2] = [REPEATED_BODY_NONCE, SMALL_IDENTITY_SPACE];
+pub const FLAWS: [&str; 3] = [REPEATED_BODY_NONCE, SMALL_IDENTITY_SPACE, UNCHECKED_TAG];
 
 /// The weakened target named `name`, if this build has it.
 pub fn by_name(name: &str) -> Option<&'static dyn Target> {
     match name {
         REPEATED_BODY_NONCE => Some(&RepeatedBodyNonce),
         SMALL_IDENTITY_SPACE => Some(&SmallIdentitySpace),
+        UNCHECKED_TAG => Some(&UncheckedTag),
         _ => None,
     }
 }
@@ -128,6 +138,15 @@ mod tests {
             }
         }
 
+        /// The receiving party's state, for the sender `from_alice`.
+        pub(super) fn receiver_state(&self, from_alice: bool) -> zeroize::Zeroizing<Vec<u8>> {
+            if from_alice {
+                self.bob.state()
+            } else {
+                self.alice.state()
+            }
+        }
+
         /// Sends `payload` and delivers it; it must arrive as sent.
         pub(super) fn exchange(&mut self, from_alice: bool, payload: &[u8], now: u64) {
             let bytes = self.send(from_alice, payload, now);
@@ -184,7 +203,14 @@ mod tests {
 
     #[test]
     fn weak_targets_name_their_flaws_and_are_found_by_name() {
-        assert_eq!(FLAWS, ["repeated-body-nonce", "small-identity-space"]);
+        assert_eq!(
+            FLAWS,
+            [
+                "repeated-body-nonce",
+                "small-identity-space",
+                "unchecked-tag"
+            ]
+        );
         for flaw in FLAWS {
             let target = by_name(flaw).unwrap();
             assert_eq!(target.identity().flaw.as_deref(), Some(flaw));
