@@ -307,3 +307,55 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use target_impl::{Device, PeerId};
+
+    use super::super::tests::{ALICE, Pair};
+    use super::*;
+    use crate::targets::real::TargetImpl;
+
+    /// Bob's session blob after a skip (so with a skipped chain) and a reply.
+    fn bobs_session_blob() -> Zeroizing<Vec<u8>> {
+        let mut pair = Pair::new(&TargetImpl);
+        let _lost = pair.send(true, b"lost", 10);
+        pair.exchange(true, b"one", 11);
+        pair.exchange(false, b"two", 12);
+        let bob = Device::from_bytes(&pair.bob.state()).unwrap();
+        bob.session(&PeerId::new(ALICE).unwrap())
+            .unwrap()
+            .to_bytes()
+    }
+
+    #[test]
+    fn session_blob_reads_and_every_damage_is_refused_without_panicking() {
+        let blob = bobs_session_blob();
+        let keys = ReceivingKeys::read(&blob).unwrap();
+        assert_eq!(keys.skipped.len(), 1);
+        assert_eq!(keys.skipped[0].keys.len(), 1);
+        assert!(keys.hkr.is_some() && keys.ckr.is_some() && keys.dhs.is_some());
+        for len in 0..blob.len() {
+            assert!(ReceivingKeys::read(&blob[..len]).is_err(), "cut at {len}");
+        }
+        let mut longer = blob.to_vec();
+        longer.push(0);
+        assert_eq!(ReceivingKeys::read(&longer).err(), Some(BadBlob));
+        let mut other_type = blob.to_vec();
+        other_type[1] = target_impl::DEVICE_STATE_TYPE;
+        assert_eq!(ReceivingKeys::read(&other_type).err(), Some(BadBlob));
+    }
+
+    #[test]
+    fn walk_stays_within_the_skip_caps() {
+        let ck = [7u8; 32];
+        assert!(walk(&ck, 0, MAX_SKIP).is_some());
+        assert!(walk(&ck, 0, MAX_SKIP + 1).is_none());
+        assert!(walk(&ck, 5, 4).is_none());
+        assert!(walk(&ck, MAX_CHAIN_MESSAGES - 1, MAX_CHAIN_MESSAGES).is_none());
+        assert_eq!(
+            *walk(&ck, 3, 3).unwrap(),
+            *hazmat::hmac_sha256(&ck, CHAIN_MESSAGE).unwrap()
+        );
+    }
+}
