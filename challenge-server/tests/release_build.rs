@@ -25,8 +25,12 @@ use challenge_server::tracks::ChallengeSpec;
 use common::*;
 use serde_json::json;
 
-/// Every weakened target's flaw name (src/targets/weak.rs).
-const FLAWS: [&str; 1] = ["repeated-body-nonce"];
+/// Every weakened target's flaw name (src/targets/weak/mod.rs).
+const FLAWS: [&str; 3] = [
+    "repeated-body-nonce",
+    "small-identity-space",
+    "unchecked-tag",
+];
 /// The module of the weak targets, as its paths appear in a binary's symbols and debug info.
 const WEAK_MODULE: &str = "targets::weak";
 

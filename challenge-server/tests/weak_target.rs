@@ -1,6 +1,6 @@
-//! The `repeated-body-nonce` weak target (src/targets/weak.rs) against a known-plaintext
-//! attacker (tests/weak_target/attacker.rs) that reads only published bytes and the public
-//! filler sentences: it wins on the weak target and finds nothing on target-impl.
+//! The `repeated-body-nonce` weak target (src/targets/weak/repeated_body_nonce.rs) against a
+//! known-plaintext attacker (tests/weak_target/attacker.rs) that reads only published bytes and
+//! the public filler sentences: it wins on the weak target and finds nothing on target-impl.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

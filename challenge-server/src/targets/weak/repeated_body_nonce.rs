@@ -1,8 +1,3 @@
-//! Weakened copies of target-impl, one planted flaw each (feature `weak-targets`, the server's
-//! tests only). No crypto is written here: each one wraps the real target-impl [`Device`] and
-//! plants its flaw in how the device's state is handled, so that the server's attackers and
-//! judges can be shown to win on it (and to lose on [`super::real`]).
-//!
 //! `repeated-body-nonce` ([`RepeatedBodyNonce`]): the body AEAD (key, nonce) repeats within a
 //! chain. A device keeps, besides its current target-impl state, two rewind points:
 //!
@@ -24,24 +19,13 @@ use rand_core::{CryptoRng, SeedableRng};
 use target_impl::Device;
 use zeroize::Zeroizing;
 
-use super::real::RealDevice;
-use super::{Delivery, IdentityKey, OneTimePrekeys, Outgoing, ProtocolError, Target, TargetDevice};
+use super::REPEATED_BODY_NONCE;
 use crate::Error;
 use crate::api::TargetIdentity;
-
-/// The flaw name of [`RepeatedBodyNonce`].
-pub const REPEATED_BODY_NONCE: &str = "repeated-body-nonce";
-
-/// Every weakened target's flaw name.
-pub const FLAWS: [&str; 1] = [REPEATED_BODY_NONCE];
-
-/// The weakened target named `name`, if this build has it.
-pub fn by_name(name: &str) -> Option<&'static dyn Target> {
-    match name {
-        REPEATED_BODY_NONCE => Some(&RepeatedBodyNonce),
-        _ => None,
-    }
-}
+use crate::targets::real::{self, RealDevice};
+use crate::targets::{
+    Delivery, IdentityKey, OneTimePrekeys, Outgoing, ProtocolError, Target, TargetDevice,
+};
 
 /// target-impl whose devices replay the state and randomness of a run of consecutive sends
 /// (module documentation): the body AEAD (key, nonce) repeats within a chain.
@@ -61,7 +45,7 @@ impl Target for RepeatedBodyNonce {
         rng: &mut dyn CryptoRng,
         one_time: OneTimePrekeys,
     ) -> Result<Box<dyn TargetDevice>, Error> {
-        let real = super::real::TargetImpl.generate(rng, one_time)?;
+        let real = real::TargetImpl.generate(rng, one_time)?;
         let device = Device::from_bytes(&real.state())?;
         Ok(Box::new(WeakDevice::new(device)))
     }
@@ -78,7 +62,7 @@ impl Target for RepeatedBodyNonce {
         key: IdentityKey,
         private: &[u8; 32],
     ) -> bool {
-        super::real::check_identity_key(public_identity, key, private)
+        real::check_identity_key(public_identity, key, private)
     }
 }
 
@@ -357,6 +341,7 @@ impl TargetDevice for WeakDevice {
 
 #[cfg(test)]
 mod tests {
+    use super::super::by_name;
     use super::*;
     use crate::targets::real::TargetImpl;
 
@@ -537,34 +522,6 @@ mod tests {
             StateError::Device(_)
         ));
         assert!(RepeatedBodyNonce.restore(&bad).is_err());
-    }
-
-    #[test]
-    fn weak_target_names_its_flaw_and_is_found_by_name() {
-        assert_eq!(
-            RepeatedBodyNonce.identity().flaw.as_deref(),
-            Some(REPEATED_BODY_NONCE)
-        );
-        assert_eq!(
-            RepeatedBodyNonce.identity().source_sha256,
-            TargetIdentity::built().source_sha256
-        );
-        assert!(by_name(REPEATED_BODY_NONCE).is_some());
-        assert!(by_name("no-such-flaw").is_none());
-        for flaw in FLAWS {
-            assert_eq!(
-                by_name(flaw).unwrap().identity().flaw.as_deref(),
-                Some(flaw)
-            );
-        }
-        assert_eq!(
-            crate::targets::by_flaw(Some(REPEATED_BODY_NONCE))
-                .unwrap()
-                .identity()
-                .flaw
-                .as_deref(),
-            Some(REPEATED_BODY_NONCE)
-        );
     }
 
     #[test]
