@@ -144,6 +144,10 @@ impl TargetDevice for UncheckedTagDevice {
         self.0.initiate(peer, bundle, expected, rng)
     }
 
+    fn pin_identity(&mut self, peer: &str, identity: &[u8]) -> Result<(), ProtocolError> {
+        self.0.pin_identity(peer, identity)
+    }
+
     fn encrypt(
         &mut self,
         peer: &str,
