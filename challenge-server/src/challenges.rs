@@ -416,6 +416,8 @@ pub(crate) async fn close_in(
     }
     let seed = open_seed(app, row)?;
     let now = app.clock.now();
+    // Each session's final record, before the close that ends it.
+    crate::sessions::close_in(log, tx, &row.id, now).await?;
     log.append(
         tx,
         &Event::ChallengeClosed {

@@ -38,6 +38,8 @@ pub enum Error {
     },
     /// Missing or wrong admin token (HTTP 401).
     Unauthorized,
+    /// Missing or wrong session token (HTTP 401): the session is its opener's alone.
+    SessionUnauthorized,
     /// The request body is larger than the cap (HTTP 413).
     TooLarge {
         /// The cap, in bytes.
@@ -79,6 +81,7 @@ impl fmt::Display for Error {
             | Error::Conflict { field, message }
             | Error::Unprocessable { field, message } => write!(f, "{field}: {message}"),
             Error::Unauthorized => f.write_str("missing or wrong admin token"),
+            Error::SessionUnauthorized => f.write_str("missing or wrong session token"),
             Error::TooLarge { limit } => write!(f, "request body larger than {limit} bytes"),
             Error::Timeout => f.write_str("request timed out"),
             Error::MethodNotAllowed => f.write_str("method not allowed"),

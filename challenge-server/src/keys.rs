@@ -53,6 +53,23 @@ pub enum Purpose<'a> {
         /// The claim id.
         claim: &'a str,
     },
+    /// A session's bots' state after its latest command.
+    SessionState {
+        /// The challenge id.
+        challenge: &'a str,
+        /// The session number.
+        session: u64,
+    },
+    /// The evidence of a win awarded during a session (a forgery's plaintext), sealed until
+    /// the close.
+    SessionWin {
+        /// The challenge id.
+        challenge: &'a str,
+        /// The session number.
+        session: u64,
+        /// The command index.
+        k: u64,
+    },
 }
 
 impl Purpose<'_> {
@@ -64,6 +81,14 @@ impl Purpose<'_> {
                 format!("device-state\n{challenge}\n{party}")
             }
             Purpose::ClaimReveal { claim } => format!("claim-reveal\n{claim}"),
+            Purpose::SessionState { challenge, session } => {
+                format!("session-state\n{challenge}\n{session}")
+            }
+            Purpose::SessionWin {
+                challenge,
+                session,
+                k,
+            } => format!("session-win\n{challenge}\n{session}\n{k}"),
         };
         [SEAL_AAD_LABEL, context.as_bytes()].concat()
     }
@@ -79,6 +104,20 @@ impl core::fmt::Debug for Kek {
 }
 
 impl Kek {
+    /// A key for `label` derived from the KEK (HMAC-SHA-256 under it), for what must survive a
+    /// restart without being stored: the proof-of-work tokens' MAC key.
+    pub fn derive(&self, label: &str) -> Result<Zeroizing<[u8; 32]>, Error> {
+        hazmat::hmac_sha256(
+            self.0.as_slice(),
+            &[
+                b"challenge-server/v1/kek-derive\n".as_slice(),
+                label.as_bytes(),
+            ]
+            .concat(),
+        )
+        .map_err(|_| Error::internal("key derivation failed"))
+    }
+
     /// A KEK from its bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(Zeroizing::new(bytes))

@@ -26,6 +26,7 @@ pub mod pow;
 pub mod scheduler;
 pub mod seed;
 pub mod server;
+pub mod sessions;
 pub mod state;
 pub mod store;
 pub mod target_deps;

@@ -74,6 +74,15 @@ impl IntoResponse for ApiError {
                 "expected the header `Authorization: Bearer <admin token>`".to_owned(),
                 None,
             ),
+            Error::SessionUnauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                Some("authorization".to_owned()),
+                "expected the header `Authorization: Bearer <session token>` with the token \
+                 the session's open returned"
+                    .to_owned(),
+                None,
+            ),
             Error::TooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",

@@ -118,6 +118,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 impl Params {
+    /// A parameter's text, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
     /// Refuses any parameter not in `known`.
     pub fn only(&self, known: &[&str]) -> Result<(), Error> {
         match self.0.keys().find(|k| !known.contains(&k.as_str())) {

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod limits;
 pub mod log;
 pub mod public;
+pub mod sessions;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -64,6 +65,16 @@ pub fn router(app: Arc<App>) -> Router {
             get(public::transcript_download),
         )
         .route("/challenges/{id}/claims", get(public::challenge_claims))
+        .route("/challenges/{id}/sessions", post(sessions::open))
+        .route("/challenges/{id}/sessions/pow", get(sessions::pow))
+        .route(
+            "/challenges/{id}/sessions/{session}/commands",
+            post(sessions::command),
+        )
+        .route(
+            "/challenges/{id}/sessions/{session}/record",
+            get(sessions::record),
+        )
         .route("/claims/commit", post(claims::commit))
         .route("/claims/{id}", get(claims::claim))
         .route("/claims/{id}/reveal", post(claims::reveal))

@@ -151,6 +151,54 @@ pub enum Event {
         /// Time.
         time: u64,
     },
+    /// A claimant opened session `session` of a request-driven challenge: what it publishes
+    /// about the session (the track's fields: the bots' identities, the secret's commitment),
+    /// and the head of its record after the open (entry 0).
+    SessionOpened {
+        /// Challenge id.
+        challenge: String,
+        /// Session number.
+        session: u64,
+        /// Claimant name.
+        claimant: String,
+        /// The track's fields of the session.
+        fields: TrackFields,
+        /// The record's head, hex.
+        head: String,
+        /// Time.
+        time: u64,
+    },
+    /// A win awarded when it happened, at command `k` of a session (`forgery`): its priority
+    /// is this event's log index; the evidence is sealed until the close.
+    SessionWin {
+        /// Challenge id.
+        challenge: String,
+        /// Session number.
+        session: u64,
+        /// The command's index in the record.
+        k: u64,
+        /// The kind of win.
+        kind: String,
+        /// The claimant of the session.
+        claimant: String,
+        /// The record's head after command `k`, hex.
+        head: String,
+        /// Time.
+        time: u64,
+    },
+    /// At the close, a session's final record: its length and head.
+    SessionClosed {
+        /// Challenge id.
+        challenge: String,
+        /// Session number.
+        session: u64,
+        /// Entries in its record.
+        entries: u64,
+        /// The record's head, hex.
+        head: String,
+        /// Time.
+        time: u64,
+    },
     /// A challenge closed.
     ChallengeClosed {
         /// Challenge id.
@@ -233,7 +281,7 @@ impl From<EventError> for crate::Error {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Parsed {
     /// An event of the challenge, or about the whole log, parsed strictly.
-    Event(Event),
+    Event(Box<Event>),
     /// Another challenge's event, skipped by its `challenge` field unparsed: a type or version
     /// this build does not know there breaks nothing.
     Other,
@@ -241,7 +289,7 @@ pub enum Parsed {
 
 impl Event {
     /// Every type this build writes, with its version: the registry of docs/API.md.
-    pub const REGISTRY: [(&'static str, u32); 11] = [
+    pub const REGISTRY: [(&'static str, u32); 14] = [
         ("challenge-created", 1),
         ("message", 1),
         ("claim-committed", 1),
@@ -251,6 +299,9 @@ impl Event {
         ("traffic-stopped", 1),
         ("log-rolled-back", 1),
         ("claim-void", 1),
+        ("session-opened", 1),
+        ("session-win", 1),
+        ("session-closed", 1),
         ("challenge-closed", 1),
         ("seed-revealed", 1),
     ];
@@ -267,6 +318,9 @@ impl Event {
             Event::TrafficStopped { .. } => "traffic-stopped",
             Event::LogRolledBack { .. } => "log-rolled-back",
             Event::ClaimVoid { .. } => "claim-void",
+            Event::SessionOpened { .. } => "session-opened",
+            Event::SessionWin { .. } => "session-win",
+            Event::SessionClosed { .. } => "session-closed",
             Event::ChallengeClosed { .. } => "challenge-closed",
             Event::SeedRevealed { .. } => "seed-revealed",
         }
@@ -305,7 +359,7 @@ impl Event {
         let object = object_of(bytes)?;
         match object.get("challenge") {
             Some(serde_json::Value::String(other)) if other != challenge => Ok(Parsed::Other),
-            _ => Self::parse_object(object).map(Parsed::Event),
+            _ => Self::parse_object(object).map(|e| Parsed::Event(Box::new(e))),
         }
     }
 
@@ -340,6 +394,9 @@ impl Event {
             | Event::Verdict { challenge, .. }
             | Event::TrafficStopped { challenge, .. }
             | Event::ClaimVoid { challenge, .. }
+            | Event::SessionOpened { challenge, .. }
+            | Event::SessionWin { challenge, .. }
+            | Event::SessionClosed { challenge, .. }
             | Event::ClaimRevealed { challenge, .. }
             | Event::RevealPublished { challenge, .. }
             | Event::ChallengeClosed { challenge, .. }
@@ -437,10 +494,10 @@ mod tests {
                 version: 2
             })
         );
-        let unknown = r#"{"type":"session-opened","challenge":"c1","v":1}"#;
+        let unknown = r#"{"type":"game-paused","challenge":"c1","v":1}"#;
         assert_eq!(
             strict(unknown),
-            Err(EventError::UnknownType("session-opened".into()))
+            Err(EventError::UnknownType("game-paused".into()))
         );
         // The log's own events (no challenge) are read strictly by every reader.
         let log_wide = r#"{"type":"log-grown","v":1}"#;
@@ -452,7 +509,7 @@ mod tests {
     #[test]
     fn another_challenges_entries_are_skipped_whatever_they_are() {
         for other in [
-            r#"{"type":"session-opened","challenge":"c2","session":0,"v":1}"#,
+            r#"{"type":"game-paused","challenge":"c2","game":0,"v":1}"#,
             r#"{"type":"message","challenge":"c2","v":9}"#,
         ] {
             assert_eq!(Event::parse_for(other.as_bytes(), "c1"), Ok(Parsed::Other));
@@ -461,7 +518,7 @@ mod tests {
         let own = message("c1").to_bytes().unwrap();
         assert_eq!(
             Event::parse_for(&own, "c1"),
-            Ok(Parsed::Event(message("c1")))
+            Ok(Parsed::Event(Box::new(message("c1"))))
         );
     }
 }

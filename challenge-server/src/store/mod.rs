@@ -6,6 +6,7 @@ pub mod challenges;
 pub mod claims;
 pub mod keys;
 pub mod log;
+pub mod sessions;
 pub mod transcript;
 
 use std::path::Path;

@@ -28,7 +28,7 @@ pub use mitm::{
 };
 
 /// Every track this server plays; the first is the default of a definition that names none.
-pub static TRACKS: [&dyn Track; 1] = [&passive::Passive];
+pub static TRACKS: [&dyn Track; 2] = [&passive::Passive, &mitm::Mitm];
 
 /// The track named `name`.
 pub fn by_name(name: &str) -> Option<&'static dyn Track> {
@@ -808,8 +808,9 @@ impl ChallengeSpec {
                 d
             }
         };
+        // A request-driven track hides one secret per session, not in a schedule.
         let max_secrets = MAX_SECRETS.min(u32::try_from(s.messages).unwrap_or(u32::MAX));
-        if !(1..=max_secrets).contains(&self.secrets) {
+        if track.sessions().is_none() && !(1..=max_secrets).contains(&self.secrets) {
             return Err(Error::invalid(
                 "secrets",
                 format!("expected 1 to {max_secrets} (at most one per message)"),

@@ -407,7 +407,7 @@ async fn check_log(source: &Source, pinned: &PinnedKey, id: &str) -> Result<LogC
             || format!("log entry {i}: leaf hash does not match its data"),
         )?;
         let event = match Event::parse_for(&bytes, id) {
-            Ok(Parsed::Event(event)) => Some(event),
+            Ok(Parsed::Event(event)) => Some(*event),
             Ok(Parsed::Other) => None,
             Err(e) => return Err(mismatch(format!("log entry {i}: not an event: {e}"))),
         };
@@ -736,6 +736,14 @@ impl History {
                     })?;
                     published.insert(claim.clone(), (n, reveal.clone()));
                 }
+                Event::SessionOpened { session, .. }
+                | Event::SessionWin { session, .. }
+                | Event::SessionClosed { session, .. } => {
+                    return Err(mismatch(format!(
+                        "log entry {n}: session {session} of the challenge: this verifier does \
+                         not replay session records yet, so it cannot vouch for the challenge"
+                    )));
+                }
                 Event::ChallengeClosed { reason, time, .. } => {
                     ensure(close.is_none(), || {
                         format!("log entry {n}: a second challenge-closed event")
@@ -952,6 +960,8 @@ type Expected = Option<&'static str>;
 /// Each claim's listed verdict is its latest verdict event; each automatic one is the verdict
 /// re-judged from the seed through the track; no commit is left unrevealed and unvoided past
 /// the reveal deadline at `now`. Returns how many are unrevealed inside the reveal window.
+// Everything a verdict is re-judged from; a struct would only rename these.
+#[allow(clippy::too_many_arguments)]
 fn check_verdicts(
     track: &dyn Track,
     target: &dyn Target,

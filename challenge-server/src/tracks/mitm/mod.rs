@@ -86,8 +86,8 @@ pub const MAX_FETCH_BUNDLE: u64 = 1_000;
 pub const MAX_SESSIONS_PER_CLAIMANT_PER_HOUR: u64 = 1_000;
 /// Longest idle time before a session expires, in seconds (a week).
 pub const MAX_IDLE_EXPIRY_SECS: u64 = 7 * 86_400;
-/// Most leading zero bits a proof-of-work may ask for.
-pub const MAX_POW_BITS: u64 = 32;
+/// Most leading zero bits a proof-of-work may ask for ([`crate::pow::MAX_POW_BITS`]).
+pub const MAX_POW_BITS: u64 = crate::pow::MAX_POW_BITS as u64;
 /// Most sessions per challenge.
 pub const MAX_SESSIONS: u64 = 1_000_000;
 
