@@ -341,6 +341,30 @@ pub struct LogEntries {
     pub entries: Vec<LogEntryView>,
 }
 
+/// One entry of a session's record: its index and its bytes (compact JSON), hex.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordEntryView {
+    /// Index in the record (0: the open).
+    pub k: u64,
+    /// The entry's bytes, hex.
+    pub data: String,
+}
+
+/// `GET /challenges/{id}/sessions/{s}/record`: a page of a session's record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecordView {
+    /// Session number.
+    pub session: u64,
+    /// Its claimant.
+    pub claimant: String,
+    /// Entries in the whole record.
+    pub entries_total: u64,
+    /// The record's head, hex.
+    pub head: String,
+    /// The page.
+    pub entries: Vec<RecordEntryView>,
+}
+
 /// `GET /log/proof/inclusion`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InclusionProofView {

@@ -11,6 +11,7 @@ use challenge_server::clock::Clock;
 use challenge_server::log::Event;
 use challenge_server::pow;
 use challenge_server::tracks::ChallengeSpec;
+use challenge_server::verify::{self, Source, VerifyError};
 use common::{Client, app, config, spec, start};
 use serde_json::{Value, json};
 
@@ -168,6 +169,47 @@ async fn an_honest_relay_over_http_and_a_tampered_delivery() {
     assert_eq!((status, public["entries_total"].as_u64()), (200, Some(21)));
     let (status, _) = session.run(json!({"command": "fetch-bundle"})).await;
     assert_eq!(status, 409, "a closed challenge takes no command");
+
+    // verify replays the session from the seed and the recorded inputs, over HTTP and from an
+    // export; one changed byte of the record fails it.
+    let key_file = dir.path().join("server-key.json");
+    let pinned = common::save_server_key(&client, &key_file).await;
+    let report = verify::verify(
+        &Source::http(&server.url()).unwrap(),
+        &id,
+        &pinned,
+        &[],
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.sessions, report.session_wins, report.entries),
+        (1, 0, 0)
+    );
+    let export = dir.path().join("export");
+    verify::export(&Source::http(&server.url()).unwrap(), &id, &export)
+        .await
+        .unwrap();
+    verify::verify(&Source::Dir(export.clone()), &id, &pinned, &[], clock.now())
+        .await
+        .unwrap();
+    let path = export.join("sessions.json");
+    let mut records: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let data = records[0]["entries"][5]["data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bytes = hex::decode(&data).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    records[0]["entries"][5]["data"] = Value::String(hex::encode(bytes));
+    std::fs::write(&path, records.to_string()).unwrap();
+    match verify::verify(&Source::Dir(export), &id, &pinned, &[], clock.now()).await {
+        Err(VerifyError::Mismatch(m)) => assert!(m.starts_with("session 0:"), "{m}"),
+        other => panic!("a changed record byte passed: {other:?}"),
+    }
     server.stop().await.unwrap();
 }
 

@@ -8,12 +8,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 use super::HttpState;
 use super::error::ApiResult;
 use super::extract::{JsonBody, Params};
 use crate::Error;
+use crate::api::{RecordEntryView, SessionRecordView};
 use crate::pow::Issued;
 use crate::sessions::{self, MAX_ENTRIES_PAGE, OpenRequest, OpenedView};
 
@@ -63,30 +63,6 @@ pub async fn command(
     Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response())
 }
 
-/// One record entry: its index and its bytes, hex.
-#[derive(Debug, Serialize)]
-pub struct RecordEntryView {
-    /// Index in the record (0: the open).
-    pub k: u64,
-    /// The entry's bytes (compact JSON), hex.
-    pub data: String,
-}
-
-/// A page of a session's record.
-#[derive(Debug, Serialize)]
-pub struct RecordPage {
-    /// Session number.
-    pub session: u64,
-    /// Its claimant.
-    pub claimant: String,
-    /// Entries in the whole record.
-    pub entries_total: u64,
-    /// The record's head, hex.
-    pub head: String,
-    /// The page.
-    pub entries: Vec<RecordEntryView>,
-}
-
 /// `GET /challenges/{id}/sessions/{session}/record?from=&limit=`: the session's record, to its
 /// token's holder while the challenge is open and to everyone after the close.
 pub async fn record(
@@ -94,13 +70,13 @@ pub async fn record(
     Path((id, session)): Path<(String, u64)>,
     headers: HeaderMap,
     params: Params,
-) -> ApiResult<Json<RecordPage>> {
+) -> ApiResult<Json<SessionRecordView>> {
     params.only(&["from", "limit"])?;
     let from = params.u64("from", Some(0), 0..=u64::MAX)?;
     let limit = params.u64("limit", Some(100), 1..=MAX_ENTRIES_PAGE)?;
     let (row, entries) =
         sessions::record(&s.app, &id, session, bearer(&headers), from, limit).await?;
-    Ok(Json(RecordPage {
+    Ok(Json(SessionRecordView {
         session: row.session,
         claimant: row.claimant,
         entries_total: row.entries,

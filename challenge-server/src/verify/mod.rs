@@ -81,6 +81,10 @@ pub struct Report {
     /// The challenge's reveal deadline (`None` for a challenge from before it existed, whose
     /// unrevealed commits keep the wins after them provisional for ever).
     pub reveal_deadline: Option<u64>,
+    /// Sessions replayed from their records (a request-driven challenge).
+    pub sessions: u64,
+    /// Wins awarded during sessions (forgeries), each re-judged by the replay.
+    pub session_wins: u64,
 }
 
 /// How long after the reveal deadline `verify` allows the server to log the `claim-void`
@@ -123,6 +127,11 @@ pub async fn verify(
     )?;
     let history = History::of(&challenge, &log_check.events)?;
     check_withheld(track, &public, entries.len() as u64, &history)?;
+    let numbers: Vec<u64> = (0..history.sessions.len() as u64).collect();
+    let records = source.sessions(id, &numbers).await?;
+    let session_wins = check_sessions(
+        track, target, &seed, &public, &challenge, &history, &records,
+    )?;
     check_secrets(&public, entries.len() as u64, report.secrets_confirmed)?;
     check_listed(&challenge, &claims, &history)?;
     let mut heads = vec![log_check.checkpoint];
@@ -145,6 +154,8 @@ pub async fn verify(
         checkpoints: heads.len() as u64,
         unrevealed,
         reveal_deadline: challenge.reveal_deadline,
+        sessions: history.sessions.len() as u64,
+        session_wins,
     })
 }
 
@@ -543,6 +554,22 @@ struct History {
     revealed: BTreeMap<String, (u64, String, String)>,
     /// Each `reveal-published` event: its index and the reveal.
     published: BTreeMap<String, (u64, RevealRequest)>,
+    /// Each session, by number, as its events tell it.
+    sessions: Vec<LoggedSession>,
+}
+
+/// A session as its `session-opened`, `session-win` and `session-closed` events tell it.
+#[derive(Debug, Default)]
+struct LoggedSession {
+    opened_index: u64,
+    opened_time: u64,
+    claimant: String,
+    fields: TrackFields,
+    opened_head: String,
+    /// `(log index, k, kind, head)` of each win, in log order.
+    wins: Vec<(u64, u64, String, String)>,
+    /// `(entries, head)` at the close.
+    closed: Option<(u64, String)>,
 }
 
 impl History {
@@ -556,6 +583,7 @@ impl History {
         let mut seed_revealed = false;
         let mut revealed: BTreeMap<String, (u64, String, String)> = BTreeMap::new();
         let mut published: BTreeMap<String, (u64, RevealRequest)> = BTreeMap::new();
+        let mut sessions: Vec<LoggedSession> = Vec::new();
         for (entry, event) in events.iter() {
             let Some(event) = event else { continue };
             let n = entry.index;
@@ -736,13 +764,69 @@ impl History {
                     })?;
                     published.insert(claim.clone(), (n, reveal.clone()));
                 }
-                Event::SessionOpened { session, .. }
-                | Event::SessionWin { session, .. }
-                | Event::SessionClosed { session, .. } => {
-                    return Err(mismatch(format!(
-                        "log entry {n}: session {session} of the challenge: this verifier does \
-                         not replay session records yet, so it cannot vouch for the challenge"
-                    )));
+                Event::SessionOpened {
+                    session,
+                    claimant,
+                    fields,
+                    head,
+                    time,
+                    ..
+                } => {
+                    ensure(close.is_none() && n > c.created_log_index, || {
+                        format!("log entry {n}: session {session} opened outside the challenge")
+                    })?;
+                    ensure(*session == sessions.len() as u64, || {
+                        format!(
+                            "log entry {n}: session {session} opened, but session {} is next",
+                            sessions.len()
+                        )
+                    })?;
+                    sessions.push(LoggedSession {
+                        opened_index: n,
+                        opened_time: *time,
+                        claimant: claimant.clone(),
+                        fields: fields.clone(),
+                        opened_head: head.clone(),
+                        ..LoggedSession::default()
+                    });
+                }
+                Event::SessionWin {
+                    session,
+                    k,
+                    kind,
+                    claimant,
+                    head,
+                    ..
+                } => {
+                    let logged = usize::try_from(*session)
+                        .ok()
+                        .and_then(|s| sessions.get_mut(s))
+                        .filter(|s| s.claimant == *claimant && close.is_none())
+                        .ok_or_else(|| {
+                            mismatch(format!(
+                                "log entry {n}: a {kind} win in session {session}, which is not \
+                                 open for {claimant} then"
+                            ))
+                        })?;
+                    logged.wins.push((n, *k, kind.clone(), head.clone()));
+                }
+                Event::SessionClosed {
+                    session,
+                    entries,
+                    head,
+                    ..
+                } => {
+                    let logged = usize::try_from(*session)
+                        .ok()
+                        .and_then(|s| sessions.get_mut(s))
+                        .filter(|s| s.closed.is_none() && close.is_none())
+                        .ok_or_else(|| {
+                            mismatch(format!(
+                                "log entry {n}: session {session} closed twice, unopened or \
+                                 after the challenge"
+                            ))
+                        })?;
+                    logged.closed = Some((*entries, head.clone()));
                 }
                 Event::ChallengeClosed { reason, time, .. } => {
                     ensure(close.is_none(), || {
@@ -776,6 +860,15 @@ impl History {
                 )
             },
         )?;
+        for (s, session) in sessions.iter().enumerate() {
+            ensure(session.closed.is_some(), || {
+                format!(
+                    "session {s}: opened (log entry {}), but its final record is not logged at \
+                     the close",
+                    session.opened_index
+                )
+            })?;
+        }
         for (claim, (n, _, _)) in &revealed {
             ensure(published.contains_key(claim), || {
                 format!(
@@ -790,8 +883,127 @@ impl History {
             close_time,
             revealed,
             published,
+            sessions,
         })
     }
+}
+
+/// Every session's record replays from the seed and the claimant's recorded inputs to the head
+/// logged at the close, its open is the logged one, and its wins are exactly the logged ones
+/// (the same commands, the same heads). Returns how many wins.
+fn check_sessions(
+    track: &dyn Track,
+    target: &'static dyn Target,
+    seed: &MasterSeed,
+    public: &Public,
+    c: &ChallengeView,
+    history: &History,
+    records: &[crate::api::SessionRecordView],
+) -> Result<u64, VerifyError> {
+    if history.sessions.is_empty() {
+        return Ok(0);
+    }
+    let sessions = track.sessions().ok_or_else(|| {
+        mismatch(format!(
+            "log: sessions of a {} challenge, whose track has none",
+            track.name()
+        ))
+    })?;
+    ensure(records.len() == history.sessions.len(), || {
+        format!(
+            "sessions: {} records for the log's {} sessions",
+            records.len(),
+            history.sessions.len()
+        )
+    })?;
+    let mut wins = 0;
+    for ((s, logged), record) in (0u64..).zip(&history.sessions).zip(records) {
+        let (entries_total, closed_head) = logged.closed.clone().unwrap_or_default();
+        ensure(
+            record.session == s
+                && record.claimant == logged.claimant
+                && record.entries_total == entries_total
+                && record.entries.len() as u64 == entries_total
+                && record.head == closed_head,
+            || {
+                format!(
+                    "session {s}: the record served ({} of {} entries, head {}) is not the one \
+                     logged at the close ({entries_total} entries, head {closed_head})",
+                    record.entries.len(),
+                    record.entries_total,
+                    record.head
+                )
+            },
+        )?;
+        let mut bytes = Vec::with_capacity(record.entries.len());
+        for (k, entry) in (0u64..).zip(&record.entries) {
+            ensure(entry.k == k, || {
+                format!("session {s}: record entry {k} out of order")
+            })?;
+            bytes.push(
+                hex::decode(&entry.data)
+                    .map_err(|_| mismatch(format!("session {s}: record entry {k} is not hex")))?,
+            );
+        }
+        let head = hex32("session head", &closed_head)?;
+        let report = sessions
+            .replay(target, seed, public, &c.id, s, &bytes, &head)
+            .map_err(|e| mismatch(format!("session {s}: {e}")))?;
+        // The open the log holds is entry 0's.
+        let mut opened = crate::tracks::Record::new(&c.id, s);
+        if let Some(first) = bytes.first() {
+            opened.append(first);
+        }
+        let open_entry = bytes
+            .first()
+            .and_then(|b| crate::tracks::RecordEntry::from_bytes(b).ok());
+        ensure(
+            hex::encode(opened.head) == logged.opened_head
+                && open_entry.as_ref().is_some_and(|e| {
+                    e.now == logged.opened_time
+                        && logged
+                            .fields
+                            .0
+                            .iter()
+                            .filter(|(name, _)| name.as_str() != "session")
+                            .all(|(name, value)| e.answer.get(name) == Some(value))
+                }),
+            || {
+                format!(
+                    "session {s}: the session-opened event (log entry {}) is not the record's \
+                     open",
+                    logged.opened_index
+                )
+            },
+        )?;
+        let replayed: Vec<(u64, String)> = report
+            .forgeries
+            .iter()
+            .map(|f| (f.k, hex::encode(f.head)))
+            .collect();
+        let logged_wins: Vec<(u64, String)> = logged
+            .wins
+            .iter()
+            .map(|(_, k, _, head)| (*k, head.clone()))
+            .collect();
+        ensure(
+            replayed == logged_wins && logged.wins.iter().all(|(_, _, kind, _)| kind == "forgery"),
+            || {
+                format!(
+                    "session {s}: the replay judges forgeries at {:?}, the log awards wins at \
+                     {:?}",
+                    replayed.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                    logged
+                        .wins
+                        .iter()
+                        .map(|(n, k, kind, _)| (n, k, kind))
+                        .collect::<Vec<_>>()
+                )
+            },
+        )?;
+        wins += logged.wins.len() as u64;
+    }
+    Ok(wins)
 }
 
 /// Every transcript entry the track scheduled before the close is published.

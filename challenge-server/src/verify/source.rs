@@ -8,9 +8,9 @@ use serde::de::DeserializeOwned;
 use super::VerifyError;
 use crate::api::{
     ChallengeView, ClaimView, ClaimsPage, ConsistencyProofView, InclusionProofView, LogEntries,
-    LogEntryView, ServerKeyView, TranscriptPage,
+    LogEntryView, ServerKeyView, SessionRecordView, TranscriptPage,
 };
-use crate::log::MAX_ENTRIES_PAGE;
+use crate::log::{Event, MAX_ENTRIES_PAGE, Parsed};
 
 /// The files of an exported directory.
 pub mod files {
@@ -26,6 +26,8 @@ pub mod files {
     pub const CHECKPOINT: &str = "checkpoint.txt";
     /// Every log entry up to the checkpoint's size.
     pub const LOG_ENTRIES: &str = "log-entries.json";
+    /// Every session's whole record (a request-driven challenge; absent otherwise).
+    pub const SESSIONS: &str = "sessions.json";
 }
 
 /// A place to read the published documents from.
@@ -184,6 +186,47 @@ impl Source {
         }
     }
 
+    /// The whole records of sessions `numbers` of challenge `id` (public after the close).
+    pub async fn sessions(
+        &self,
+        id: &str,
+        numbers: &[u64],
+    ) -> Result<Vec<SessionRecordView>, VerifyError> {
+        match self {
+            Source::Http { .. } => {
+                let mut out = Vec::with_capacity(numbers.len());
+                for s in numbers {
+                    out.push(self.session_record(id, *s).await?);
+                }
+                Ok(out)
+            }
+            Source::Dir(dir) if !dir.join(files::SESSIONS).exists() => Ok(Vec::new()),
+            Source::Dir(dir) => Self::read_file(dir, files::SESSIONS),
+        }
+    }
+
+    async fn session_record(&self, id: &str, s: u64) -> Result<SessionRecordView, VerifyError> {
+        let page = |from: u64| {
+            format!(
+                "/challenges/{id}/sessions/{s}/record?from={from}&limit={}",
+                crate::sessions::MAX_ENTRIES_PAGE
+            )
+        };
+        let mut record: SessionRecordView = self.get_json(&page(0)).await?;
+        while (record.entries.len() as u64) < record.entries_total {
+            let more: SessionRecordView = self.get_json(&page(record.entries.len() as u64)).await?;
+            if more.entries.is_empty() {
+                return Err(VerifyError::Mismatch(format!(
+                    "session {s}: the record serves {} of its {} entries",
+                    record.entries.len(),
+                    record.entries_total
+                )));
+            }
+            record.entries.extend(more.entries);
+        }
+        Ok(record)
+    }
+
     /// The server's inclusion proof (HTTP only; a directory's entries are checked whole).
     pub async fn inclusion(
         &self,
@@ -243,6 +286,26 @@ pub async fn export(source: &Source, id: &str, dir: &Path) -> Result<(), VerifyE
         .ok_or_else(|| VerifyError::Mismatch("the checkpoint has no tree size line".to_owned()))?;
     std::fs::write(dir.join(files::CHECKPOINT), &checkpoint)
         .map_err(|e| VerifyError::Source(format!("{}: {e}", files::CHECKPOINT)))?;
-    write_json(dir, files::LOG_ENTRIES, &source.log_entries(size).await?)?;
+    let entries = source.log_entries(size).await?;
+    let sessions = sessions_opened(&entries, id);
+    write_json(dir, files::LOG_ENTRIES, &entries)?;
+    if !sessions.is_empty() {
+        write_json(dir, files::SESSIONS, &source.sessions(id, &sessions).await?)?;
+    }
     Ok(())
+}
+
+/// The sessions challenge `id`'s `session-opened` events name, in log order.
+pub fn sessions_opened(entries: &[LogEntryView], id: &str) -> Vec<u64> {
+    entries
+        .iter()
+        .filter_map(|e| hex::decode(&e.data).ok())
+        .filter_map(|data| match Event::parse_for(&data, id) {
+            Ok(Parsed::Event(event)) => match *event {
+                Event::SessionOpened { session, .. } => Some(session),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
