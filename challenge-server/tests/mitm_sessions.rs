@@ -293,3 +293,117 @@ async fn the_budgets_and_the_proof_of_work_are_enforced() {
     );
     server.stop().await.unwrap();
 }
+
+/// A refused delivery looks the same whatever check failed: the same status and body, and the
+/// same writes (one record entry whose answer is the refusal, a state of the same size).
+#[tokio::test]
+async fn every_refused_delivery_is_answered_and_stored_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(T0);
+    let server = start(config(dir.path()), clock.clone()).await;
+    let client = Client::new(&server.url());
+    let app = app(&server);
+    let id = challenges::create(&app, mitm_spec(json!({})), None)
+        .await
+        .unwrap()
+        .id;
+    let (_, opened) = client
+        .post(
+            &format!("/challenges/{id}/sessions"),
+            &json!({"claimant": "eve"}),
+        )
+        .await;
+    let session = Session {
+        client: &client,
+        path: format!("/challenges/{id}/sessions/0/commands"),
+        token: opened["token"].as_str().unwrap().to_owned(),
+    };
+    let bundle = session.ok(json!({"command": "fetch-bundle"})).await;
+    assert_eq!(
+        session
+            .deliver("alice", bundle["bundle"].as_str().unwrap())
+            .await,
+        "accepted"
+    );
+    let first = session.ask("alice").await;
+    assert_eq!(session.deliver("bob", &first).await, "accepted");
+
+    // The short-lived message comes first in Alice's chain, so that refusing it as expired
+    // (which consumes its key, as target-impl does) stores a state of the same size.
+    let short_lived = session
+        .ok(json!({"command": "txt", "from": "alice", "plaintext": "0102", "content_type": 1, "ttl": 1}))
+        .await["ciphertext"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let genuine = hex::decode(session.ask("alice").await).unwrap();
+    let mut header = genuine.clone();
+    header[1] ^= 1;
+    let mut body = genuine.clone();
+    *body.last_mut().unwrap() ^= 1;
+    clock.advance(5);
+    let writes = |n: u64| {
+        let app = app.clone();
+        let id = id.clone();
+        async move {
+            let state: Vec<u8> =
+                sqlx::query_scalar("SELECT sealed_state FROM sessions WHERE challenge_id = $1")
+                    .bind(&id)
+                    .fetch_one(app.store.pool())
+                    .await
+                    .unwrap();
+            let entry: Vec<u8> = sqlx::query_scalar(
+                "SELECT entry FROM session_entries WHERE challenge_id = $1 AND k = $2",
+            )
+            .bind(&id)
+            .bind(n as i64)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+            let entry: Value = serde_json::from_slice(&entry).unwrap();
+            (
+                state.len(),
+                entry["command"].clone(),
+                entry["answer"].clone(),
+            )
+        }
+    };
+    let mut seen = Vec::new();
+    for (what, bytes) in [
+        ("a flipped header byte", hex::encode(&header)),
+        ("a flipped body byte", hex::encode(&body)),
+        ("a replay", first.clone()),
+        ("an expired message", short_lived),
+    ] {
+        let (status, answer) = client
+            .post_raw(
+                &session.path,
+                &json!({"command": "deliver", "to": "bob", "bytes": bytes}).to_string(),
+                Some(&session.token),
+            )
+            .await;
+        let (_, page) = client
+            .get_with_token(
+                &format!("/challenges/{id}/sessions/0/record?limit=1"),
+                Some(&session.token),
+            )
+            .await;
+        let k = page["entries_total"].as_u64().unwrap() - 1;
+        seen.push((what, status, answer, writes(k).await));
+    }
+    for (what, status, answer, stored) in &seen[1..] {
+        assert_eq!(
+            (status, answer, stored),
+            (&seen[0].1, &seen[0].2, &seen[0].3),
+            "{what} is answered or stored unlike {}",
+            seen[0].0
+        );
+    }
+    assert_eq!(seen[0].2, json!({"delivery": "refused"}));
+    // The genuine message still goes through after every refusal.
+    assert_eq!(
+        session.deliver("bob", &hex::encode(genuine)).await,
+        "accepted"
+    );
+    server.stop().await.unwrap();
+}
