@@ -154,6 +154,14 @@ fn load_curl_bodies(script: &str) -> Result<(), String> {
             parse_json::<CommitRequest>(bytes)
                 .map(|_| ())
                 .map_err(|e| e.to_string())
+        } else if command.contains("/commands") {
+            challenge_server::tracks::Command::from_json(bytes)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        } else if command.contains("/sessions") {
+            parse_json::<challenge_server::sessions::OpenRequest>(bytes)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         } else if command.contains("/reveal") {
             parse_json::<RevealRequest>(bytes)
                 .map(|_| ())
