@@ -407,3 +407,69 @@ async fn every_refused_delivery_is_answered_and_stored_alike() {
     );
     server.stop().await.unwrap();
 }
+
+/// A session outlives a restart: its state, record and token are durable, the conversation
+/// continues where it stopped, and `verify` replays the whole record after the close.
+#[tokio::test]
+async fn a_session_continues_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(T0);
+    let server = start(config(dir.path()), clock.clone()).await;
+    let client = Client::new(&server.url());
+    let id = challenges::create(&app(&server), mitm_spec(json!({})), None)
+        .await
+        .unwrap()
+        .id;
+    let (_, opened) = client
+        .post(
+            &format!("/challenges/{id}/sessions"),
+            &json!({"claimant": "eve"}),
+        )
+        .await;
+    let token = opened["token"].as_str().unwrap().to_owned();
+    let path = format!("/challenges/{id}/sessions/0/commands");
+    {
+        let session = Session {
+            client: &client,
+            path: path.clone(),
+            token: token.clone(),
+        };
+        let bundle = session.ok(json!({"command": "fetch-bundle"})).await;
+        assert_eq!(
+            session
+                .deliver("alice", bundle["bundle"].as_str().unwrap())
+                .await,
+            "accepted"
+        );
+        let m = session.ask("alice").await;
+        assert_eq!(session.deliver("bob", &m).await, "accepted");
+    }
+    server.stop().await.unwrap();
+
+    let server = start(config(dir.path()), clock.clone()).await;
+    let client = Client::new(&server.url());
+    let session = Session {
+        client: &client,
+        path,
+        token,
+    };
+    let reply = session.ask("bob").await;
+    assert_eq!(session.deliver("alice", &reply).await, "accepted");
+    let m = session.ask("alice").await;
+    assert_eq!(session.deliver("bob", &m).await, "accepted");
+    challenges::close(&app(&server), &id, "operator")
+        .await
+        .unwrap();
+    let pinned = common::save_server_key(&client, &dir.path().join("key.json")).await;
+    let report = verify::verify(
+        &Source::http(&server.url()).unwrap(),
+        &id,
+        &pinned,
+        &[],
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.sessions, 1);
+    server.stop().await.unwrap();
+}
