@@ -112,12 +112,7 @@ pub async fn open(app: &App, id: &str, req: &OpenRequest) -> Result<OpenedView, 
         return Err(claimant_error());
     }
     let (mut log, mut tx) = app.log.begin(&app.store).await?;
-    let row = store::challenges::get_in(&mut tx, id)
-        .await?
-        .ok_or_else(|| Error::NotFound {
-            field: "id",
-            message: format!("no challenge {id}"),
-        })?;
+    let row = challenge_in(&mut tx, id).await?;
     let track = track_of(&row)?;
     let sessions = sessions_of(track)?;
     if !row.is_open() {
@@ -234,6 +229,18 @@ fn seal_state(app: &App, id: &str, s: u64, state: &SessionState) -> Result<Vec<u
     )
 }
 
+async fn challenge_in(
+    tx: &mut Tx,
+    id: &str,
+) -> Result<crate::store::challenges::ChallengeRow, Error> {
+    store::challenges::get_in(tx, id)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            field: "id",
+            message: format!("no challenge {id}"),
+        })
+}
+
 /// Checks a session's bearer token in constant time.
 fn authorize(row: &SessionRow, token: Option<&str>) -> Result<(), Error> {
     match token {
@@ -262,12 +269,7 @@ pub async fn command(
     body: &[u8],
 ) -> Result<Vec<u8>, Error> {
     let (mut log, mut tx) = app.log.begin(&app.store).await?;
-    let row = store::challenges::get_in(&mut tx, id)
-        .await?
-        .ok_or_else(|| Error::NotFound {
-            field: "id",
-            message: format!("no challenge {id}"),
-        })?;
+    let row = challenge_in(&mut tx, id).await?;
     let sessions = sessions_of(track_of(&row)?)?;
     let session = session_in(&mut tx, id, s).await?;
     authorize(&session, token)?;

@@ -6,12 +6,12 @@
 
 mod common;
 
-use challenge_server::challenges;
 use challenge_server::clock::Clock;
 use challenge_server::log::Event;
 use challenge_server::pow;
 use challenge_server::tracks::ChallengeSpec;
 use challenge_server::verify::{self, Source, VerifyError};
+use challenge_server::{App, RunningServer, challenges};
 use common::{Client, app, config, spec, start};
 use serde_json::{Value, json};
 
@@ -28,6 +28,29 @@ fn mitm_spec(params: Value) -> ChallengeSpec {
     .into();
     spec.params = serde_json::from_value(params).unwrap();
     spec
+}
+
+/// A server with a mitm challenge of `params` on the real target.
+async fn mitm_challenge(
+    params: Value,
+) -> (
+    tempfile::TempDir,
+    Clock,
+    RunningServer,
+    Client,
+    std::sync::Arc<App>,
+    String,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(T0);
+    let server = start(config(dir.path()), clock.clone()).await;
+    let client = Client::new(&server.url());
+    let app = app(&server);
+    let id = challenges::create(&app, mitm_spec(params), None)
+        .await
+        .unwrap()
+        .id;
+    (dir, clock, server, client, app, id)
 }
 
 struct Session<'a> {
@@ -63,15 +86,7 @@ impl Session<'_> {
 
 #[tokio::test]
 async fn an_honest_relay_over_http_and_a_tampered_delivery() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Clock::manual(T0);
-    let server = start(config(dir.path()), clock.clone()).await;
-    let client = Client::new(&server.url());
-    let app = app(&server);
-    let id = challenges::create(&app, mitm_spec(json!({})), None)
-        .await
-        .unwrap()
-        .id;
+    let (dir, clock, server, client, app, id) = mitm_challenge(json!({})).await;
 
     let (status, opened) = client
         .post(
@@ -215,19 +230,10 @@ async fn an_honest_relay_over_http_and_a_tampered_delivery() {
 
 #[tokio::test]
 async fn the_budgets_and_the_proof_of_work_are_enforced() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Clock::manual(T0);
-    let server = start(config(dir.path()), clock.clone()).await;
-    let client = Client::new(&server.url());
-    let app = app(&server);
-    let id = challenges::create(
-        &app,
-        mitm_spec(json!({"pow_bits": 8, "sessions_per_claimant_per_hour": 1, "fetch_bundle": 1})),
-        None,
+    let (_dir, _clock, server, client, _app, id) = mitm_challenge(
+        json!({"pow_bits": 8, "sessions_per_claimant_per_hour": 1, "fetch_bundle": 1}),
     )
-    .await
-    .unwrap()
-    .id;
+    .await;
     let open = |body: Value| {
         let client = &client;
         let path = format!("/challenges/{id}/sessions");
@@ -298,15 +304,7 @@ async fn the_budgets_and_the_proof_of_work_are_enforced() {
 /// same writes (one record entry whose answer is the refusal, a state of the same size).
 #[tokio::test]
 async fn every_refused_delivery_is_answered_and_stored_alike() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Clock::manual(T0);
-    let server = start(config(dir.path()), clock.clone()).await;
-    let client = Client::new(&server.url());
-    let app = app(&server);
-    let id = challenges::create(&app, mitm_spec(json!({})), None)
-        .await
-        .unwrap()
-        .id;
+    let (_dir, clock, server, client, app, id) = mitm_challenge(json!({})).await;
     let (_, opened) = client
         .post(
             &format!("/challenges/{id}/sessions"),
@@ -412,14 +410,7 @@ async fn every_refused_delivery_is_answered_and_stored_alike() {
 /// continues where it stopped, and `verify` replays the whole record after the close.
 #[tokio::test]
 async fn a_session_continues_after_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Clock::manual(T0);
-    let server = start(config(dir.path()), clock.clone()).await;
-    let client = Client::new(&server.url());
-    let id = challenges::create(&app(&server), mitm_spec(json!({})), None)
-        .await
-        .unwrap()
-        .id;
+    let (dir, clock, server, client, _app, id) = mitm_challenge(json!({})).await;
     let (_, opened) = client
         .post(
             &format!("/challenges/{id}/sessions"),
