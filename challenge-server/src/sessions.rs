@@ -336,6 +336,9 @@ pub async fn command(
         )?;
         rows::insert_win(&mut tx, id, s, k, "forgery", log_index, &sealed_evidence).await?;
         tracing::info!(challenge = %id, session = s, k, log_index, "forgery awarded");
+        if row.close_on_win {
+            challenges::close_in(app, &mut log, &mut tx, &row, "won").await?;
+        }
     }
     tx.commit().await?;
     log.committed();
