@@ -188,6 +188,12 @@ async fn relay_still_works(session: &Session<'_>) {
     }
 }
 
+/// Bob's genuine bundle to Alice, then the honest relay.
+async fn relay_still_works_after_connect(session: &Session<'_>) {
+    connect(session).await;
+    relay_still_works(session).await;
+}
+
 /// Keystream reuse: Alice's first [`SECRET_ASKS`] asks, then a `txt` of a known plaintext as
 /// long as the longest ask's bucket, all in one send run; the known body XOR its ciphertext is
 /// the keystream, which read each ask's body. The payload of every ask whose body reads.
@@ -378,11 +384,6 @@ async fn a_searched_identity_wins_the_key_on_small_identity_space() {
     arena.server.stop().await.unwrap();
 }
 
-async fn relay_still_works_after_connect(session: &Session<'_>) {
-    connect(session).await;
-    relay_still_works(session).await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_attacker_wins_nothing_on_target_impl() {
     let arena = Arena::on(targets::real()).await;
@@ -419,5 +420,13 @@ async fn the_same_attacker_wins_nothing_on_target_impl() {
     // Alice refuses another identity's bundle.
     let (session, _) = arena.open().await;
     assert_eq!(substitute_bundle(&session).await, "refused");
+    // No session of the challenge won anything at delivery time.
+    let events = arena.events().await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::SessionWin { challenge, .. } if *challenge == arena.id)),
+        "no session-win on target-impl"
+    );
     arena.server.stop().await.unwrap();
 }
