@@ -9,26 +9,13 @@ mod common;
 use challenge_server::clock::Clock;
 use challenge_server::log::Event;
 use challenge_server::pow;
-use challenge_server::tracks::ChallengeSpec;
 use challenge_server::verify::{self, Source, VerifyError};
 use challenge_server::{App, RunningServer, challenges};
-use common::{Client, app, config, spec, start};
+use common::mitm::{Session, mitm_spec};
+use common::{Client, app, config, start};
 use serde_json::{Value, json};
 
 const T0: u64 = 1_800_000_000;
-
-fn mitm_spec(params: Value) -> ChallengeSpec {
-    let mut spec = spec(1, 3_600, 0, 3_600);
-    spec.track = "mitm".to_owned();
-    spec.bounty = [
-        ("secret".to_owned(), "100 EUR".to_owned()),
-        ("forgery".to_owned(), "100 EUR".to_owned()),
-        ("key".to_owned(), "100 EUR".to_owned()),
-    ]
-    .into();
-    spec.params = serde_json::from_value(params).unwrap();
-    spec
-}
 
 /// A server with a mitm challenge of `params` on the real target.
 async fn mitm_challenge(
@@ -51,37 +38,6 @@ async fn mitm_challenge(
         .unwrap()
         .id;
     (dir, clock, server, client, app, id)
-}
-
-struct Session<'a> {
-    client: &'a Client,
-    path: String,
-    token: String,
-}
-
-impl Session<'_> {
-    async fn run(&self, command: Value) -> (u16, Value) {
-        self.client
-            .post_raw(&self.path, &command.to_string(), Some(&self.token))
-            .await
-    }
-
-    async fn ok(&self, command: Value) -> Value {
-        let (status, answer) = self.run(command).await;
-        assert_eq!(status, 200, "{answer}");
-        answer
-    }
-
-    async fn deliver(&self, to: &str, bytes: &str) -> Value {
-        self.ok(json!({"command": "deliver", "to": to, "bytes": bytes}))
-            .await["delivery"]
-            .clone()
-    }
-
-    async fn ask(&self, from: &str) -> String {
-        let answer = self.ok(json!({"command": "ask", "from": from})).await;
-        answer["ciphertext"].as_str().unwrap().to_owned()
-    }
 }
 
 #[tokio::test]

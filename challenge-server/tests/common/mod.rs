@@ -10,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod mitm;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

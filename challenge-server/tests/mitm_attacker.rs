@@ -1,0 +1,432 @@
+//! An automated man in the middle against the `mitm` track, over HTTP only: each judge awards
+//! its win on the weak target built for it, and the same attacker wins nothing on target-impl.
+//!
+//! - `secret` on `repeated-body-nonce`: within one send run every body has the same AES-GCM
+//!   (key, nonce), so a `txt` of a known plaintext gives the keystream of Alice's asks.
+//! - `forgery` on `unchecked-tag`: a payload bit of Bob's message flipped on the wire.
+//! - `key` on `small-identity-space`: Bob's published identity searched over its 2^20 seeds.
+//! - A bundle of a device of the attacker's own delivered to Alice: refused on every target,
+//!   since she pins Bob's published identity, and the honest relay goes on afterwards.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use challenge_server::RunningServer;
+use challenge_server::challenges;
+use challenge_server::clock::Clock;
+use challenge_server::log::Event;
+use challenge_server::targets::weak::{self, recover_small_identity};
+use challenge_server::targets::{self, OneTimePrekeys, Target};
+use challenge_server::tracks::mitm::SECRET_ASKS;
+use challenge_server::tracks::passive::FILLERS;
+use common::mitm::{Session, mitm_spec};
+use common::{Client, app, config, event_of, start};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use target_impl::wire::WireMessage;
+use target_impl::{BODY_PREAMBLE_LEN, padded_len};
+
+const T0: u64 = 1_800_000_000;
+const EVE: &str = "eve";
+/// AES-256-GCM's tag: the last bytes of a sealed body.
+const TAG_LEN: usize = 16;
+/// Offset of the `u32` payload length in a body plaintext (docs/PROTOCOL.md 8.1).
+const PAYLOAD_LEN_OFFSET: usize = 13;
+/// The secret's payload: `secret 0: ` and 32 hex digits.
+const SECRET_PAYLOAD_LEN: usize = 42;
+
+/// A server with one mitm challenge on a target, and what the attacker knows of it.
+struct Arena {
+    _dir: tempfile::TempDir,
+    clock: Clock,
+    server: RunningServer,
+    client: Client,
+    id: String,
+}
+
+impl Arena {
+    /// A mitm challenge on `target`, with room for the asks of the relay after an attack.
+    async fn on(target: &'static dyn Target) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(T0);
+        let server = start(config(dir.path()), clock.clone()).await;
+        let client = Client::new(&server.url());
+        let id = challenges::create_on(&app(&server), mitm_spec(json!({"asks": 40})), None, target)
+            .await
+            .unwrap()
+            .id;
+        Self {
+            _dir: dir,
+            clock,
+            server,
+            client,
+            id,
+        }
+    }
+
+    async fn open(&self) -> (Session<'_>, Value) {
+        Session::open(&self.client, &self.id, EVE).await
+    }
+
+    /// Every log event, parsed as `verify` parses it.
+    async fn events(&self) -> Vec<Event> {
+        let mut events = Vec::new();
+        loop {
+            let (status, page) = self
+                .client
+                .get(&format!("/log/entries?from={}&limit=1000", events.len()))
+                .await;
+            assert_eq!(status, 200, "{page}");
+            let entries = page["entries"].as_array().unwrap();
+            if entries.is_empty() {
+                return events;
+            }
+            events.extend(entries.iter().map(event_of));
+        }
+    }
+
+    /// Whether the log holds a `session-win` of `kind` for session `s` of this challenge.
+    async fn session_win_logged(&self, s: u64, kind: &str) -> bool {
+        self.events().await.iter().any(|e| {
+            matches!(e, Event::SessionWin { challenge, session, kind: k, .. }
+                if *challenge == self.id && *session == s && k == kind)
+        })
+    }
+
+    /// Commits the claim whose kind-specific lines are `lines` (docs/API.md "Claim
+    /// commitment"), then reveals it with `reveal` (and the nonce): the verdict.
+    async fn claim(&self, lines: &str, mut reveal: Value) -> String {
+        let nonce = hex::encode(rand_bytes::<32>(0xc1));
+        let text = format!(
+            "challenge-server/v1/claim\nchallenge: {}\nclaimant: {EVE}\n{lines}nonce: {nonce}\n",
+            self.id
+        );
+        let commitment = hex::encode(target_impl::hazmat::sha256(&[text.as_bytes()]));
+        let (status, receipt) = self
+            .client
+            .post(
+                "/claims/commit",
+                &json!({"challenge": self.id, "claimant": EVE, "commitment": commitment}),
+            )
+            .await;
+        assert_eq!(status, 201, "{receipt}");
+        reveal["nonce"] = json!(nonce);
+        let claim = receipt["claim"].as_str().unwrap();
+        let (status, verdict) = self
+            .client
+            .post(&format!("/claims/{claim}/reveal"), &reveal)
+            .await;
+        assert_eq!(status, 200, "{verdict}");
+        verdict["verdict"].as_str().unwrap().to_owned()
+    }
+}
+
+fn rand_bytes<const N: usize>(seed: u8) -> [u8; N] {
+    let mut out = [0u8; N];
+    ChaCha20Rng::from_seed([seed; 32]).fill_bytes(&mut out);
+    out
+}
+
+/// The sealed body of a ratchet or initial message: body ciphertext, then its tag.
+fn sealed_body(message: &[u8]) -> Vec<u8> {
+    match WireMessage::decode(message).unwrap() {
+        WireMessage::Initial(m) => m.ratchet.body.to_vec(),
+        WireMessage::Ratchet(m) => m.body.to_vec(),
+        WireMessage::Bundle(_) => panic!("a bundle, not a message"),
+    }
+}
+
+/// The body plaintext (docs/PROTOCOL.md 8.1) a bot seals for `payload`.
+fn body_plaintext(content_type: u8, sent_at: u64, ttl: u32, payload: &[u8]) -> Vec<u8> {
+    let mut body = vec![content_type];
+    body.extend_from_slice(&sent_at.to_be_bytes());
+    body.extend_from_slice(&ttl.to_be_bytes());
+    body.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_be_bytes());
+    body.extend_from_slice(payload);
+    body.resize(padded_len(BODY_PREAMBLE_LEN + payload.len()), 0);
+    body
+}
+
+/// The payload of a body plaintext, if it is one: its length in range, its padding zero.
+fn payload_of(body: &[u8]) -> Option<Vec<u8>> {
+    let len = body.get(PAYLOAD_LEN_OFFSET..BODY_PREAMBLE_LEN)?;
+    let len = usize::try_from(u32::from_be_bytes(len.try_into().ok()?)).ok()?;
+    let end = BODY_PREAMBLE_LEN.checked_add(len)?;
+    let (payload, padding) = body.get(BODY_PREAMBLE_LEN..)?.split_at_checked(len)?;
+    (padded_len(end) == body.len() && padding.iter().all(|&b| b == 0)).then(|| payload.to_vec())
+}
+
+/// The secret of `secret 0: <32 lowercase hex>`.
+fn secret_of(payload: &[u8]) -> Option<String> {
+    let hex_part = std::str::from_utf8(payload)
+        .ok()?
+        .strip_prefix("secret 0: ")?;
+    (hex_part.len() == 32
+        && hex_part
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    .then(|| hex_part.to_owned())
+}
+
+/// Delivers Bob's genuine bundle to Alice.
+async fn connect(session: &Session<'_>) {
+    let bundle = session.fetch_bundle().await;
+    assert_eq!(session.deliver("alice", &bundle).await, "accepted");
+}
+
+/// The honest relay: a message each way, each accepted.
+async fn relay_still_works(session: &Session<'_>) {
+    for (from, to) in [("alice", "bob"), ("bob", "alice")] {
+        let m = session.ask(from).await;
+        assert_eq!(session.deliver(to, &m).await, "accepted", "{from} to {to}");
+    }
+}
+
+/// Bob's genuine bundle to Alice, then the honest relay.
+async fn relay_still_works_after_connect(session: &Session<'_>) {
+    connect(session).await;
+    relay_still_works(session).await;
+}
+
+/// Keystream reuse: Alice's first [`SECRET_ASKS`] asks, then a `txt` of a known plaintext as
+/// long as the longest ask's bucket, all in one send run; the known body XOR its ciphertext is
+/// the keystream, which read each ask's body. The payload of every ask whose body reads.
+async fn read_asks(session: &Session<'_>, now: u64) -> Vec<Option<Vec<u8>>> {
+    connect(session).await;
+    let mut asks = Vec::new();
+    for _ in 0..SECRET_ASKS {
+        asks.push(hex::decode(session.ask("alice").await).unwrap());
+    }
+    let longest = FILLERS
+        .iter()
+        .map(|f| f.len())
+        .chain([SECRET_PAYLOAD_LEN])
+        .max()
+        .unwrap();
+    let known: Vec<u8> = b"known plaintext "
+        .iter()
+        .copied()
+        .cycle()
+        .take(padded_len(BODY_PREAMBLE_LEN + longest) - BODY_PREAMBLE_LEN)
+        .collect();
+    let txt = hex::decode(session.txt("alice", &known, 0, 0).await).unwrap();
+    let keystream: Vec<u8> = sealed_body(&txt)
+        .iter()
+        .zip(body_plaintext(0, now, 0, &known))
+        .map(|(c, p)| c ^ p)
+        .collect();
+    asks.iter()
+        .map(|ask| {
+            let sealed = sealed_body(ask);
+            let ciphertext = &sealed[..sealed.len() - TAG_LEN];
+            if ciphertext.len() > keystream.len() {
+                return None;
+            }
+            let body: Vec<u8> = ciphertext
+                .iter()
+                .zip(&keystream)
+                .map(|(c, k)| c ^ k)
+                .collect();
+            payload_of(&body)
+        })
+        .collect()
+}
+
+/// A forgery: Bob's message with the first bit of its payload flipped, delivered to Alice (it
+/// is a ratchet message of her session, as the first one from Alice to Bob is not). The
+/// answer, and Bob's genuine message.
+async fn forge(session: &Session<'_>) -> (String, String) {
+    connect(session).await;
+    let first = session.ask("alice").await;
+    assert_eq!(session.deliver("bob", &first).await, "accepted");
+    let genuine = session.ask("bob").await;
+    let mut tampered = hex::decode(&genuine).unwrap();
+    let body_at = tampered.len() - sealed_body(&tampered).len();
+    tampered[body_at + BODY_PREAMBLE_LEN] ^= 1;
+    let answer = session.deliver("alice", &hex::encode(tampered)).await;
+    (answer.as_str().unwrap().to_owned(), genuine)
+}
+
+/// Bob's private Ed25519 seed, searched from his published identity over the 2^20 seeds (on
+/// a blocking thread: the whole space takes seconds); a key of the attacker's own if the
+/// search finds nothing.
+async fn search_bob_key(opened: &Value) -> ([u8; 32], bool) {
+    let identity = hex::decode(opened["fields"]["bob_identity"].as_str().unwrap()).unwrap();
+    let found = tokio::task::spawn_blocking(move || recover_small_identity(&identity))
+        .await
+        .unwrap();
+    match found {
+        Some((signing, _dh)) => (*signing, true),
+        None => (rand_bytes::<32>(0x4b), false),
+    }
+}
+
+/// A `key` claim of Bob's Ed25519 key in session `s`: the verdict.
+async fn claim_bob_key(arena: &Arena, s: u64, private: &[u8; 32]) -> String {
+    let private = hex::encode(private);
+    arena
+        .claim(
+            &format!("kind: key\nsession: {s}\nparty: bob\nkey: ed25519\nprivate-key: {private}\n"),
+            json!({"kind": "key", "session": s, "party": "bob", "key": "ed25519", "private_key": private}),
+        )
+        .await
+}
+
+/// Bundle substitution: a bundle of a target-impl device of the attacker's own delivered to
+/// Alice before Bob's. Its answer; then Bob's genuine bundle and the honest relay must work.
+async fn substitute_bundle(session: &Session<'_>) -> String {
+    let mut rng = ChaCha20Rng::from_seed([0x5e; 32]);
+    let own = targets::real()
+        .generate(&mut rng, OneTimePrekeys { x25519: 1, kem: 1 })
+        .unwrap();
+    let answer = session
+        .deliver("alice", &hex::encode(own.bundle().unwrap()))
+        .await;
+    connect(session).await;
+    relay_still_works(session).await;
+    answer.as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keystream_reuse_wins_the_secret_on_repeated_body_nonce() {
+    let arena = Arena::on(weak::by_name(weak::REPEATED_BODY_NONCE).unwrap()).await;
+    let (session, opened) = arena.open().await;
+    let s = opened["session"].as_u64().unwrap();
+    let read = read_asks(&session, arena.clock.now()).await;
+    let payloads: Vec<Vec<u8>> = read
+        .into_iter()
+        .map(|p| p.expect("every ask reads"))
+        .collect();
+    let secrets: Vec<String> = payloads.iter().filter_map(|p| secret_of(p)).collect();
+    assert_eq!(secrets.len(), 1, "one ask carries the secret");
+    for p in payloads.iter().filter(|p| secret_of(p).is_none()) {
+        assert!(
+            FILLERS.iter().any(|f| f.as_bytes() == p.as_slice()),
+            "every other ask is a filler: {:?}",
+            String::from_utf8_lossy(p)
+        );
+    }
+    let secret = &secrets[0];
+    let verdict = arena
+        .claim(
+            &format!("kind: secret\nsession: {s}\nsecret: {secret}\n"),
+            json!({"kind": "secret", "session": s, "secret": secret}),
+        )
+        .await;
+    assert_eq!(verdict, "won");
+    // A wrong secret of the same session is judged invalid.
+    let wrong = format!(
+        "{}{}",
+        &secret[..31],
+        if secret.ends_with('0') { "1" } else { "0" }
+    );
+    let verdict = arena
+        .claim(
+            &format!("kind: secret\nsession: {s}\nsecret: {wrong}\n"),
+            json!({"kind": "secret", "session": s, "secret": wrong}),
+        )
+        .await;
+    assert_eq!(verdict, "invalid");
+
+    let (session, _) = arena.open().await;
+    assert_eq!(substitute_bundle(&session).await, "refused");
+    arena.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flipped_body_bit_wins_a_forgery_on_unchecked_tag() {
+    let arena = Arena::on(weak::by_name(weak::UNCHECKED_TAG).unwrap()).await;
+    let (session, opened) = arena.open().await;
+    let s = opened["session"].as_u64().unwrap();
+    assert!(!arena.session_win_logged(s, "forgery").await);
+    let (answer, _genuine) = forge(&session).await;
+    assert_eq!(answer, "accepted");
+    assert!(
+        arena.session_win_logged(s, "forgery").await,
+        "the forgery is logged as a session-win"
+    );
+    relay_still_works(&session).await;
+
+    let (session, _) = arena.open().await;
+    assert_eq!(substitute_bundle(&session).await, "refused");
+    arena.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_searched_identity_wins_the_key_on_small_identity_space() {
+    let arena = Arena::on(weak::by_name(weak::SMALL_IDENTITY_SPACE).unwrap()).await;
+    let (session, opened) = arena.open().await;
+    let s = opened["session"].as_u64().unwrap();
+    let (private, found) = search_bob_key(&opened).await;
+    assert!(found, "Bob's identity is in the small space");
+    assert_eq!(claim_bob_key(&arena, s, &private).await, "won");
+    // The same key named as Alice's is not hers.
+    let private_hex = hex::encode(private);
+    let verdict = arena
+        .claim(
+            &format!(
+                "kind: key\nsession: {s}\nparty: alice\nkey: ed25519\nprivate-key: {private_hex}\n"
+            ),
+            json!({"kind": "key", "session": s, "party": "alice", "key": "ed25519", "private_key": private_hex}),
+        )
+        .await;
+    assert_eq!(verdict, "invalid");
+    relay_still_works_after_connect(&session).await;
+
+    let (session, _) = arena.open().await;
+    assert_eq!(substitute_bundle(&session).await, "refused");
+    arena.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_attacker_wins_nothing_on_target_impl() {
+    let arena = Arena::on(targets::real()).await;
+
+    // Keystream reuse reads no ask.
+    let (session, opened) = arena.open().await;
+    let read = read_asks(&session, arena.clock.now()).await;
+    assert_eq!(
+        read,
+        vec![None; SECRET_ASKS as usize],
+        "no plaintext recovered"
+    );
+    relay_still_works(&session).await;
+
+    // The flipped bit is refused, no win is logged, and the genuine message still goes through.
+    let s = opened["session"].as_u64().unwrap();
+    let (session, opened) = arena.open().await;
+    let forged_in = opened["session"].as_u64().unwrap();
+    let (answer, genuine) = forge(&session).await;
+    assert_eq!(answer, "refused");
+    assert_eq!(session.deliver("alice", &genuine).await, "accepted");
+    relay_still_works(&session).await;
+    assert!(!arena.session_win_logged(forged_in, "forgery").await);
+    assert!(!arena.session_win_logged(s, "forgery").await);
+
+    // The search finds nothing; whatever key is claimed is not Bob's.
+    let (session, opened) = arena.open().await;
+    let s = opened["session"].as_u64().unwrap();
+    let (private, found) = search_bob_key(&opened).await;
+    assert!(!found, "a target-impl identity is outside the small space");
+    assert_eq!(claim_bob_key(&arena, s, &private).await, "invalid");
+    relay_still_works_after_connect(&session).await;
+
+    // Alice refuses another identity's bundle.
+    let (session, _) = arena.open().await;
+    assert_eq!(substitute_bundle(&session).await, "refused");
+    // No session of the challenge won anything at delivery time.
+    let events = arena.events().await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::SessionWin { challenge, .. } if *challenge == arena.id)),
+        "no session-win on target-impl"
+    );
+    arena.server.stop().await.unwrap();
+}
