@@ -25,7 +25,7 @@ use challenge_server::targets::{self, OneTimePrekeys, Target};
 use challenge_server::tracks::mitm::SECRET_ASKS;
 use challenge_server::tracks::passive::FILLERS;
 use common::mitm::{Session, mitm_spec};
-use common::{Client, app, config, event_of, start};
+use common::{Client, app, config, event_of, save_server_key, start};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -43,7 +43,7 @@ const SECRET_PAYLOAD_LEN: usize = 42;
 
 /// A server with one mitm challenge on a target, and what the attacker knows of it.
 struct Arena {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     clock: Clock,
     server: RunningServer,
     client: Client,
@@ -62,12 +62,31 @@ impl Arena {
             .unwrap()
             .id;
         Self {
-            _dir: dir,
+            dir,
             clock,
             server,
             client,
             id,
         }
+    }
+
+    /// Closes the challenge and runs `verify` over HTTP under the key saved now, which must
+    /// pass: every session replayed, every claim and win re-judged from the seed.
+    async fn close_and_verify(&self) -> challenge_server::verify::Report {
+        use challenge_server::verify::{self, Source};
+        challenges::close(&app(&self.server), &self.id, "operator")
+            .await
+            .unwrap();
+        let pinned = save_server_key(&self.client, &self.dir.path().join("key.json")).await;
+        verify::verify(
+            &Source::http(&self.server.url()).unwrap(),
+            &self.id,
+            &pinned,
+            &[],
+            self.clock.now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("verify after the close: {e}"))
     }
 
     async fn open(&self) -> (Session<'_>, Value) {
@@ -336,6 +355,8 @@ async fn keystream_reuse_wins_the_secret_on_repeated_body_nonce() {
 
     let (session, _) = arena.open().await;
     assert_eq!(substitute_bundle(&session).await, "refused");
+    let report = arena.close_and_verify().await;
+    assert!((report.claims, report.session_wins) == (2, 0), "{report:?}");
     arena.server.stop().await.unwrap();
 }
 
@@ -355,6 +376,8 @@ async fn a_flipped_body_bit_wins_a_forgery_on_unchecked_tag() {
 
     let (session, _) = arena.open().await;
     assert_eq!(substitute_bundle(&session).await, "refused");
+    let report = arena.close_and_verify().await;
+    assert!(report.session_wins == 1, "{report:?}");
     arena.server.stop().await.unwrap();
 }
 
@@ -381,6 +404,8 @@ async fn a_searched_identity_wins_the_key_on_small_identity_space() {
 
     let (session, _) = arena.open().await;
     assert_eq!(substitute_bundle(&session).await, "refused");
+    let report = arena.close_and_verify().await;
+    assert!(report.session_wins == 0, "{report:?}");
     arena.server.stop().await.unwrap();
 }
 
@@ -428,5 +453,7 @@ async fn the_same_attacker_wins_nothing_on_target_impl() {
             .any(|e| matches!(e, Event::SessionWin { challenge, .. } if *challenge == arena.id)),
         "no session-win on target-impl"
     );
+    let report = arena.close_and_verify().await;
+    assert!(report.session_wins == 0, "{report:?}");
     arena.server.stop().await.unwrap();
 }
