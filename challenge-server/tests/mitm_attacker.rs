@@ -53,11 +53,17 @@ struct Arena {
 impl Arena {
     /// A mitm challenge on `target`, with room for the asks of the relay after an attack.
     async fn on(target: &'static dyn Target) -> Self {
+        Self::closing_on_win(target, false).await
+    }
+
+    async fn closing_on_win(target: &'static dyn Target, close_on_win: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let clock = Clock::manual(T0);
         let server = start(config(dir.path()), clock.clone()).await;
         let client = Client::new(&server.url());
-        let id = challenges::create_on(&app(&server), mitm_spec(json!({"asks": 40})), None, target)
+        let mut spec = mitm_spec(json!({"asks": 40}));
+        spec.close_on_win = close_on_win;
+        let id = challenges::create_on(&app(&server), spec, None, target)
             .await
             .unwrap()
             .id;
@@ -378,6 +384,33 @@ async fn a_flipped_body_bit_wins_a_forgery_on_unchecked_tag() {
     assert_eq!(substitute_bundle(&session).await, "refused");
     let report = arena.close_and_verify().await;
     assert!(report.session_wins == 1, "{report:?}");
+    arena.server.stop().await.unwrap();
+}
+
+/// On a challenge that closes on a win, the forgery closes it at once, in the transaction that
+/// awards it: the session's final record is logged, and the bots take no more commands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgery_closes_a_challenge_that_closes_on_a_win() {
+    let arena = Arena::closing_on_win(weak::by_name(weak::UNCHECKED_TAG).unwrap(), true).await;
+    let (session, _) = arena.open().await;
+    assert_eq!(forge(&session).await.0, "accepted");
+    let (_, c) = arena.client.get(&format!("/challenges/{}", arena.id)).await;
+    assert_eq!(
+        (c["status"].as_str(), c["close_reason"].as_str()),
+        (Some("closed"), Some("won")),
+        "{c}"
+    );
+    let events = arena.events().await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::SessionClosed { session: 0, .. })),
+        "the session's final record is logged at the close"
+    );
+    let (status, _) = session
+        .run(json!({"command": "ask", "from": "alice"}))
+        .await;
+    assert_eq!(status, 409);
     arena.server.stop().await.unwrap();
 }
 
