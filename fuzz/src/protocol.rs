@@ -1,4 +1,5 @@
-//! The bodies of target-impl's fuzz targets, one module per target, named by noun.
+//! The bodies of target-impl's fuzz targets, one module per target, named by noun
+//! (re-exported at the fuzz crate's root).
 //!
 //! Each module's `check(data)` is the whole target: it feeds `data` to one entry point and
 //! asserts what must hold. The libFuzzer binaries in `fuzz_targets/` are one line each, and
@@ -35,3 +36,8 @@ pub const TARGETS: [(&str, Check); 7] = [
     ("aead_differential", aead_differential::check),
     ("session_interaction", session_interaction::check),
 ];
+
+/// The targets of challenge-server's sans-IO core (`src/server/`), replayed by
+/// `challenge-server/tests/fuzz_regressions.rs`: named here so that target-impl's replay knows
+/// every target without depending on the server.
+pub const SERVER_TARGETS: [&str; 2] = ["claim_text", "mitm_session"];
