@@ -18,7 +18,8 @@ cargo fuzz build --fuzz-dir fuzz -O -a
 built=fuzz/target/x86_64-unknown-linux-gnu/release
 for t in "${targets[@]}"; do
   cp "$built/$t" "$OUT/"
-  cp fuzz/dict/wire.dict "$OUT/$t.dict"
+  if [ -f "fuzz/dict/$t.dict" ]; then cp "fuzz/dict/$t.dict" "$OUT/$t.dict"
+  else cp fuzz/dict/wire.dict "$OUT/$t.dict"; fi
   corpus=$(mktemp -d)
   cp "${WORK:-/tmp}/seeds/$t/"* "$corpus/"
   find "fuzz/regressions/$t" -type f ! -name .gitkeep -exec cp {} "$corpus/" \;

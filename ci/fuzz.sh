@@ -61,13 +61,16 @@ echo "built in $((SECONDS - build_started))s"
 
 run_target() {
   local t=$1
+  # A target's own dictionary if it has one (claim_text: JSON), else the wire one.
+  local dict="fuzz/dict/$t.dict"
+  [ -f "$dict" ] || dict=fuzz/dict/wire.dict
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   touch "fuzz/logs/$t.stamp"
   # -max_total_time bounds the run; -timeout makes a slow input a failure (a hang);
   # -rss_limit_mb an out-of-memory one; leaks fail through LeakSanitizer (on with ASan).
   if "${fuzz[@]}" run "${flags[@]}" "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
     -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=2048 -print_final_stats=1 \
-    -dict=fuzz/dict/wire.dict >"fuzz/logs/$t.log" 2>&1; then
+    -dict="$dict" >"fuzz/logs/$t.log" 2>&1; then
     echo 0 >"fuzz/logs/$t.rc"
   else
     echo $? >"fuzz/logs/$t.rc"

@@ -21,13 +21,7 @@ use crate::tracks::{
     self, ChallengeSpec, Parties, Party, Public, SecretPlacement, Track, TrackFields, TrackSpec,
 };
 
-/// Length of a challenge or claim id in hex digits.
-pub const ID_HEX_LEN: usize = 16;
-
-/// Whether `id` has the form of an id (16 lowercase hex digits).
-pub fn is_id(id: &str) -> bool {
-    id.len() == ID_HEX_LEN && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
+pub use crate::fields::{ID_HEX_LEN, is_id};
 
 /// Creates a challenge from `spec` on target-impl. The seed is drawn from the OS unless given
 /// (tests, which need to know a secret). Everything public is logged before any traffic.

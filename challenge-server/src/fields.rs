@@ -2,6 +2,14 @@
 
 use crate::Error;
 
+/// Length of a challenge or claim id in hex digits.
+pub const ID_HEX_LEN: usize = 16;
+
+/// Whether `id` has the form of an id (16 lowercase hex digits).
+pub fn is_id(id: &str) -> bool {
+    id.len() == ID_HEX_LEN && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Decodes exactly `N` bytes of lowercase hex, or an error naming `field`.
 pub fn hex_field<const N: usize>(field: &str, value: &str) -> Result<[u8; N], Error> {
     let expected = || {

@@ -8,35 +8,51 @@
 //! [`log`] (transparency), [`config`]. [`challenges`], [`claims`] and [`health`] are the
 //! operations that the HTTP handlers, the CLI and the [`scheduler`] call, all on the shared
 //! [`state::App`]; [`server`] only starts them.
+//!
+//! Those layers, the binary and `verify`'s client come with the default feature `server`.
+//! Without it the crate is the sans-IO core that fuzz/ builds: [`tracks`], [`targets`],
+//! [`seed`], [`pow`], [`fields`], the [`api`] and [`log::event`] types and the claim texts
+//! ([`claims`]), with no runtime, database or HTTP stack.
 
 #![forbid(unsafe_code)]
 
 pub mod api;
+#[cfg(feature = "server")]
 pub mod challenges;
 pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod fields;
+#[cfg(feature = "server")]
 pub mod health;
+#[cfg(feature = "server")]
 pub mod http;
 pub mod keys;
 pub mod log;
 pub mod pow;
+#[cfg(feature = "server")]
 pub mod scheduler;
 pub mod seed;
+#[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
 pub mod sessions;
+#[cfg(feature = "server")]
 pub mod state;
+#[cfg(feature = "server")]
 pub mod store;
 pub mod target_deps;
 pub mod targets;
 pub mod tracks;
+#[cfg(feature = "server")]
 pub mod verify;
 
 pub use config::Config;
 pub use error::Error;
+#[cfg(feature = "server")]
 pub use server::RunningServer;
+#[cfg(feature = "server")]
 pub use state::App;
 
 /// The target-impl version this server was built with (its Cargo.toml `version`).

@@ -101,7 +101,7 @@ fn release_feature_tree_has_no_weak_targets() {
         let features = enabled_features(selection);
         assert_eq!(
             features,
-            ["default"],
+            ["default", "server"],
             "the normal build of {selection:?} enables exactly challenge-server's default features"
         );
     }
@@ -109,7 +109,7 @@ fn release_feature_tree_has_no_weak_targets() {
     let with = enabled_features(&["-p", "challenge-server", "--features", "weak-targets"]);
     assert!(with.iter().any(|f| f == "weak-targets"), "{with:?}");
     println!(
-        "checked: `cargo tree -e features,normal -i challenge-server` for -p challenge-server and --workspace enables only \"default\" (with --features weak-targets it shows {with:?})"
+        "checked: `cargo tree -e features,normal -i challenge-server` for -p challenge-server and --workspace enables only \"default\" and \"server\" (with --features weak-targets it shows {with:?})"
     );
 }
 

@@ -1,11 +1,13 @@
 //! Replays the fuzz targets' regression inputs (`fuzz/regressions/<target>/*`, each a crash a
 //! fuzzer once found) and their seed corpora through the very harness bodies the libFuzzer
-//! binaries run, included here from `fuzz/src/lib.rs` so the workspace's `cargo test` checks
-//! them without building libFuzzer. Requires `--features hazmat,arbitrary`.
+//! binaries run, included here from `fuzz/src/protocol.rs` so the workspace's `cargo test`
+//! checks them without building libFuzzer. Requires `--features hazmat,arbitrary`. The
+//! server's targets (`harness::SERVER_TARGETS`) are replayed by challenge-server's own test,
+//! so this one depends on nothing above target-impl.
 #![cfg(all(feature = "hazmat", feature = "arbitrary"))]
 
 #[allow(unreachable_pub, missing_docs)]
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/protocol.rs"]
 mod harness;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -61,6 +63,9 @@ fn regressions_replay() {
             .unwrap()
             .to_string_lossy()
             .into_owned();
+        if harness::SERVER_TARGETS.contains(&target.as_str()) {
+            continue;
+        }
         let check = check_named(&target)
             .unwrap_or_else(|| panic!("fuzz/regressions/{target}: no fuzz target of that name"));
         let mut files: Vec<_> = std::fs::read_dir(&target_dir)
@@ -130,8 +135,8 @@ fn seeds_reach_their_branches() {
     }
 }
 
-/// `fuzz/fuzz_targets/*.rs`, the harness's target list and `fuzz/regressions/*` name the same
-/// targets, so no target escapes the replay.
+/// `fuzz/fuzz_targets/*.rs`, the harness's target list with the server's and
+/// `fuzz/regressions/*` name the same targets, so no target escapes the replay.
 #[test]
 fn every_fuzz_target_is_replayed() {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
@@ -145,6 +150,7 @@ fn every_fuzz_target_is_replayed() {
     let mut harnessed: Vec<String> = harness::TARGETS
         .iter()
         .map(|(n, _)| n.to_string())
+        .chain(harness::SERVER_TARGETS.iter().map(|n| n.to_string()))
         .collect();
     harnessed.sort();
     assert_eq!(binaries, harnessed);

@@ -5,20 +5,26 @@
 //!
 //! Every append happens inside a database transaction through a [`LogWriter`], which holds the
 //! log's lock until the caller commits: appends are serialized, and the in-memory tree only
-//! keeps what was committed.
+//! keeps what was committed. The log itself comes with the `server` feature; the event types
+//! and the proof checks are pure.
 
 pub mod event;
 pub mod note;
+#[cfg(feature = "server")]
 pub mod record;
 
 use tlog_tiles::{Hash, HashReader};
+#[cfg(feature = "server")]
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::Error;
+#[cfg(feature = "server")]
 use crate::keys::ServerKey;
+#[cfg(feature = "server")]
 use crate::store::{self, Store, Tx};
 
 pub use event::{CreatedEvent, Event, EventError, Parsed};
+#[cfg(feature = "server")]
 pub use record::SizeRecord;
 
 /// Longest range of entries served at once.
@@ -58,6 +64,7 @@ impl Tree {
 }
 
 /// The log.
+#[cfg(feature = "server")]
 #[derive(Debug)]
 pub struct TransparencyLog {
     tree: Mutex<Tree>,
@@ -87,6 +94,7 @@ pub struct ConsistencyProof {
     pub proof: Vec<[u8; 32]>,
 }
 
+#[cfg(feature = "server")]
 impl TransparencyLog {
     /// Loads the stored hashes; `record` keeps the largest size ever signed.
     pub async fn load(store: &Store, origin: &str, record: SizeRecord) -> Result<Self, Error> {
@@ -231,6 +239,7 @@ impl TransparencyLog {
 /// The log's lock during one write transaction. Appended entries enter the cached tree at
 /// once (later appends in the same transaction build on them) and leave it again unless
 /// [`LogWriter::committed`] is called after the transaction committed.
+#[cfg(feature = "server")]
 #[derive(Debug)]
 pub struct LogWriter<'a> {
     tree: MutexGuard<'a, Tree>,
@@ -238,6 +247,7 @@ pub struct LogWriter<'a> {
     committed: bool,
 }
 
+#[cfg(feature = "server")]
 impl LogWriter<'_> {
     /// Appends `event` in `tx`; returns its index.
     pub async fn append(&mut self, tx: &mut Tx, event: &Event) -> Result<u64, Error> {
@@ -272,6 +282,7 @@ impl LogWriter<'_> {
     }
 }
 
+#[cfg(feature = "server")]
 impl Drop for LogWriter<'_> {
     fn drop(&mut self) {
         if !self.committed {

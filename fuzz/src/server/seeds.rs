@@ -1,0 +1,198 @@
+//! Seed inputs of the server's targets, built from the request types themselves (the worked
+//! example of docs/API.md, every claim kind, each field a reveal may wrongly carry) and from
+//! step sequences serialized the way `arbitrary` reads them back; `examples/seed_corpus.rs`
+//! writes them to `fuzz/seeds/<target>/` and the regression test replays them.
+
+use challenge_server::api::{CommitRequest, RevealRequest};
+
+/// One seed input.
+pub struct Seed {
+    /// The target it is for.
+    pub target: &'static str,
+    /// A file name that says what it is.
+    pub name: String,
+    /// The input.
+    pub bytes: Vec<u8>,
+}
+
+fn seed(target: &'static str, name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Seed {
+    Seed {
+        target,
+        name: name.into(),
+        bytes: bytes.into(),
+    }
+}
+
+/// Every seed of every server target.
+pub fn all() -> Vec<Seed> {
+    let mut out = Vec::new();
+    claims(&mut out);
+    sessions(&mut out);
+    out
+}
+
+const NONCE: &str = "5c1e0a9b7d3f4e2a8b6c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c";
+
+fn reveal(kind: &str) -> RevealRequest {
+    RevealRequest {
+        kind: kind.to_owned(),
+        message: None,
+        secret: None,
+        finding: None,
+        session: None,
+        party: None,
+        key: None,
+        private_key: None,
+        nonce: NONCE.to_owned(),
+    }
+}
+
+fn claims(out: &mut Vec<Seed>) {
+    let commit = CommitRequest {
+        challenge: "3f2a9c0d1e4b5a69".to_owned(),
+        claimant: "alice.research".to_owned(),
+        commitment: "6194347caf4710b86fa37135bfcbac2c0fd2851829952d099c1a6edbbda72134".to_owned(),
+    };
+    let commit = serde_json::to_vec(&commit).unwrap_or_default();
+    let secret = RevealRequest {
+        message: Some(7),
+        secret: Some("00112233445566778899aabbccddeeff".to_owned()),
+        ..reveal("secret")
+    };
+    let session_secret = RevealRequest {
+        session: Some(3),
+        secret: Some("ffeeddccbbaa99887766554433221100".to_owned()),
+        ..reveal("secret")
+    };
+    let key = RevealRequest {
+        session: Some(0),
+        party: Some("bob".to_owned()),
+        key: Some("x25519".to_owned()),
+        private_key: Some("11".repeat(32)),
+        ..reveal("key")
+    };
+    let finding = RevealRequest {
+        finding: Some("The prekey ids are sequential.".to_owned()),
+        ..reveal("finding")
+    };
+    let mixed = RevealRequest {
+        finding: Some("a field of another kind".to_owned()),
+        ..secret.clone()
+    };
+    let reveals = [
+        ("secret", secret),
+        ("session_secret", session_secret),
+        ("key", key),
+        ("finding", finding),
+        ("secret_with_finding", mixed),
+        ("unknown_kind", reveal("forgery")),
+    ];
+    out.push(seed("claim_text", "commit", commit.clone()));
+    for (name, r) in reveals {
+        let r = serde_json::to_vec(&r).unwrap_or_default();
+        let mut pair = commit.clone();
+        pair.push(0);
+        pair.extend_from_slice(&r);
+        out.push(seed("claim_text", format!("reveal_{name}"), r));
+        out.push(seed(
+            "claim_text",
+            format!("commit_and_reveal_{name}"),
+            pair,
+        ));
+    }
+}
+
+/// The little-endian `u32` from which `arbitrary`'s derived enums pick variant `v` of `count`
+/// (`(x * count) >> 32`).
+fn variant(v: u64, count: u64) -> Vec<u8> {
+    let x = (v << 32).div_ceil(count);
+    u32::try_from(x).unwrap_or(u32::MAX).to_le_bytes().to_vec()
+}
+
+/// Step sequences spelled as `arbitrary` reads them (enum variants as [`variant`], integers
+/// little-endian); they use only fixed-size fields, so each byte string is exactly the steps
+/// named.
+fn sessions(out: &mut Vec<Seed>) {
+    // Step: 0 fetch-bundle, 1 ask, 2 txt, 3 deliver, 4 wait; Pick: 0 Alice, 1 Bob; Payload:
+    // 0 genuine, 1 flipped, 2 cut (of 5).
+    let step = |v: u64| variant(v, 5);
+    let bot = |v: u64| variant(v, 2);
+    let payload = |v: u64| variant(v, 5);
+    let fetch = step(0);
+    let ask = |b: u64| [step(1), bot(b)].concat();
+    let deliver_genuine = |b: u64, which: u8| [step(3), bot(b), payload(0), vec![which]].concat();
+    let deliver_flipped = |b: u64, which: u8, at: u16, mask: u8| {
+        [
+            step(3),
+            bot(b),
+            payload(1),
+            vec![which],
+            at.to_le_bytes().to_vec(),
+            vec![mask],
+        ]
+        .concat()
+    };
+    let deliver_cut = |b: u64, which: u8, len: u16| {
+        [
+            step(3),
+            bot(b),
+            payload(2),
+            vec![which],
+            len.to_le_bytes().to_vec(),
+        ]
+        .concat()
+    };
+    let wait = |secs: u16| [step(4), secs.to_le_bytes().to_vec()].concat();
+    // An honest relay: the bundle to Alice, her first message to Bob, his answer to her.
+    let relay = [
+        fetch.clone(),
+        deliver_genuine(0, 0),
+        ask(0),
+        deliver_genuine(1, 1),
+        ask(1),
+        deliver_genuine(0, 2),
+    ]
+    .concat();
+    out.push(seed("mitm_session", "honest_relay", relay.clone()));
+    out.push(seed(
+        "mitm_session",
+        "relay_then_replay",
+        [relay.clone(), deliver_genuine(1, 1)].concat(),
+    ));
+    out.push(seed(
+        "mitm_session",
+        "relay_then_flipped",
+        [relay.clone(), ask(0), deliver_flipped(1, 3, 40, 0x80)].concat(),
+    ));
+    out.push(seed(
+        "mitm_session",
+        "flipped_bundle",
+        [fetch.clone(), deliver_flipped(0, 0, 100, 1), ask(0)].concat(),
+    ));
+    out.push(seed(
+        "mitm_session",
+        "cut_message",
+        [
+            fetch.clone(),
+            deliver_genuine(0, 0),
+            ask(0),
+            deliver_cut(1, 1, 30),
+        ]
+        .concat(),
+    ));
+    out.push(seed(
+        "mitm_session",
+        "ask_before_session",
+        [ask(0), ask(1), fetch.clone()].concat(),
+    ));
+    out.push(seed(
+        "mitm_session",
+        "idle_expiry",
+        [relay, wait(700), ask(0)].concat(),
+    ));
+    out.push(seed(
+        "mitm_session",
+        "budget_spent",
+        [fetch.clone(), fetch.clone(), fetch.clone(), fetch].concat(),
+    ));
+}
