@@ -1,6 +1,6 @@
 //! The claim texts and the checks of commit and reveal requests (docs/API.md, "Claim
 //! commitment"): pure functions of the request, shared by the lifecycle ([`super`]), `verify`
-//! and the mitm track, and built without the server feature for fuzz/.
+//! and the tracks, and built without the server feature for fuzz/.
 
 use target_impl::hazmat::sha256;
 use zeroize::Zeroizing;
