@@ -261,17 +261,7 @@ async fn the_budgets_and_the_proof_of_work_are_enforced() {
 #[tokio::test]
 async fn every_refused_delivery_is_answered_and_stored_alike() {
     let (_dir, clock, server, client, app, id) = mitm_challenge(json!({})).await;
-    let (_, opened) = client
-        .post(
-            &format!("/challenges/{id}/sessions"),
-            &json!({"claimant": "eve"}),
-        )
-        .await;
-    let session = Session {
-        client: &client,
-        path: format!("/challenges/{id}/sessions/0/commands"),
-        token: opened["token"].as_str().unwrap().to_owned(),
-    };
+    let (session, _) = Session::open(&client, &id, "eve").await;
     let bundle = session.ok(json!({"command": "fetch-bundle"})).await;
     assert_eq!(
         session
