@@ -7,11 +7,26 @@ cd "$(dirname "$0")/.."
 
 # Each step's heading also gives the time the previous one took, so CI's log shows where its
 # minutes go.
+# A fresh clone builds once: incremental caches would only fill the disk (a few GiB).
+if [ "${CI:-}" = true ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
+# Each step's end also gives the disk the build directories take and what is left, so a CI
+# machine that runs out of space shows which step filled it.
+disk() {
+  local used free
+  used=$(du -sm target fuzz/target 2>/dev/null | awk '{s += $1} END {printf "%.1f", s / 1024}')
+  free=$(df -Pm . | awk 'NR == 2 {printf "%.1f", $4 / 1024}')
+  printf '   (disk: %s GiB in target/ and fuzz/target/, %s GiB free)\n' "$used" "$free"
+}
+
 SECONDS=0
 last=0
 step() {
   if [ "$last" -gt 0 ] || [ "$SECONDS" -gt 0 ]; then
     printf '   (%d s)\n' "$((SECONDS - last))"
+    disk
   fi
   last=$SECONDS
   printf '\n== %s\n' "$*"

@@ -94,6 +94,14 @@ impl TargetIdentity {
             flaw: None,
         }
     }
+
+    /// The identity of a weakened copy of it: the same build, with the flaw named.
+    pub fn weakened(flaw: &str) -> Self {
+        Self {
+            flaw: Some(flaw.to_owned()),
+            ..Self::built()
+        }
+    }
 }
 
 /// `GET /challenges/{id}`.

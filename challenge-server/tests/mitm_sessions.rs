@@ -102,11 +102,54 @@ async fn an_honest_relay_over_http_and_a_tampered_delivery() {
         .run(json!({"command": "deliver", "to": "carol", "bytes": "00"}))
         .await;
     assert_eq!(status, 400, "{e}");
-    assert_eq!(e["error"]["field"], "command", "{e}");
+    assert_eq!(e["error"]["field"], "to", "{e}");
     assert!(
         e["error"]["message"].as_str().unwrap().contains("carol"),
         "{e}"
     );
+    // Each bad field is named; what is not one field's fault is the command's.
+    for (command, field) in [
+        (
+            json!({"command": "deliver", "to": "bob", "bytes": "0g"}),
+            "bytes",
+        ),
+        (json!({"command": "ask", "from": 1}), "from"),
+        (
+            json!({"command": "txt", "from": "bob", "plaintext": "00", "content_type": 256, "ttl": 0}),
+            "content_type",
+        ),
+        (
+            json!({"command": "txt", "from": "bob", "plaintext": "00", "content_type": 1, "ttl": -1}),
+            "ttl",
+        ),
+        (json!({"command": "deliver", "to": "bob"}), "command"),
+        (
+            json!({"command": "ask", "from": "bob", "extra": 1}),
+            "command",
+        ),
+        (json!({"command": "shout"}), "command"),
+    ] {
+        let (status, e) = session.run(command.clone()).await;
+        assert_eq!(
+            (status, e["error"]["field"].as_str()),
+            (400, Some(field)),
+            "{command}: {e}"
+        );
+    }
+    // A session number that is not one is a 400 naming it, in the API's error JSON.
+    for path in [
+        format!("/challenges/{id}/sessions/x/record"),
+        format!("/challenges/{id}/sessions/01/record"),
+        format!("/challenges/{id}/sessions/+1/record"),
+        format!("/challenges/{id}/sessions/99999999999999999999/record"),
+    ] {
+        let (status, e) = client.get(&path).await;
+        assert_eq!(
+            (status, e["error"]["field"].as_str()),
+            (400, Some("session")),
+            "{path}: {e}"
+        );
+    }
 
     // The record: the open, then every command that reached the bots (1 + 1 + 1 + 3 * 6).
     let (status, page) = client

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -99,6 +99,41 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message.get(..i).unwrap_or(message).to_owned(),
         None => message.to_owned(),
+    }
+}
+
+/// The path of one session, `/challenges/{id}/sessions/{session}/…`: a session number that is
+/// not a decimal integer in its one spelling (no sign, no leading zero) is a 400 naming
+/// `session` in the API's error JSON, not the router's plain-text rejection.
+#[derive(Debug)]
+pub struct SessionPath {
+    /// The challenge.
+    pub id: String,
+    /// The session number.
+    pub session: u64,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path((id, session)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::invalid("path", "malformed path"))?;
+        let number = session
+            .parse::<u64>()
+            .ok()
+            .filter(|n| n.to_string() == session)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "session",
+                    "expected a session number: a decimal integer below 2^64, no sign or leading zero",
+                )
+            })?;
+        Ok(SessionPath {
+            id,
+            session: number,
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::HttpState;
 use super::error::ApiResult;
-use super::extract::{JsonBody, Params};
+use super::extract::{JsonBody, Params, SessionPath};
 use crate::Error;
 use crate::api::{RecordEntryView, SessionRecordView};
 use crate::pow::Issued;
@@ -55,7 +55,7 @@ pub async fn open(
 /// record entry and the bots' state are durable.
 pub async fn command(
     State(s): State<Arc<HttpState>>,
-    Path((id, session)): Path<(String, u64)>,
+    SessionPath { id, session }: SessionPath,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -67,7 +67,7 @@ pub async fn command(
 /// token's holder while the challenge is open and to everyone after the close.
 pub async fn record(
     State(s): State<Arc<HttpState>>,
-    Path((id, session)): Path<(String, u64)>,
+    SessionPath { id, session }: SessionPath,
     headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Json<SessionRecordView>> {

@@ -108,13 +108,16 @@ pub trait Target: Send + Sync + core::fmt::Debug {
 
     /// Whether `private` is the private half of the `key` of `public_identity` (a
     /// [`TargetDevice::public_identity`]): the `key` win of the oracle tracks. A public identity
-    /// that does not decode is `false`.
+    /// that does not decode is `false`. Every target here keeps target-impl's identity format
+    /// (a weakened one plants its flaw elsewhere), so target-impl's check is the default.
     fn check_identity_key(
         &self,
         public_identity: &[u8],
         key: IdentityKey,
         private: &[u8; 32],
-    ) -> bool;
+    ) -> bool {
+        real::check_identity_key(public_identity, key, private)
+    }
 }
 
 /// One of the long-term keys of a device's identity, as a `key` claim names it.

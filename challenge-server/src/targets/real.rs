@@ -37,15 +37,6 @@ impl Target for TargetImpl {
     fn restore(&self, state: &[u8]) -> Result<Box<dyn TargetDevice>, Error> {
         Ok(Box::new(RealDevice(Device::from_bytes(state)?)))
     }
-
-    fn check_identity_key(
-        &self,
-        public_identity: &[u8],
-        key: IdentityKey,
-        private: &[u8; 32],
-    ) -> bool {
-        check_identity_key(public_identity, key, private)
-    }
 }
 
 /// [`Target::check_identity_key`] for target-impl's identities (docs/PROTOCOL.md: the signing

@@ -23,9 +23,7 @@ use super::REPEATED_BODY_NONCE;
 use crate::Error;
 use crate::api::TargetIdentity;
 use crate::targets::real::{self, RealDevice};
-use crate::targets::{
-    Delivery, IdentityKey, OneTimePrekeys, Outgoing, ProtocolError, Target, TargetDevice,
-};
+use crate::targets::{Delivery, OneTimePrekeys, Outgoing, ProtocolError, Target, TargetDevice};
 
 /// target-impl whose devices replay the state and randomness of a run of consecutive sends
 /// (module documentation): the body AEAD (key, nonce) repeats within a chain.
@@ -34,10 +32,7 @@ pub struct RepeatedBodyNonce;
 
 impl Target for RepeatedBodyNonce {
     fn identity(&self) -> TargetIdentity {
-        TargetIdentity {
-            flaw: Some(REPEATED_BODY_NONCE.into()),
-            ..TargetIdentity::built()
-        }
+        TargetIdentity::weakened(REPEATED_BODY_NONCE)
     }
 
     fn generate(
@@ -54,15 +49,6 @@ impl Target for RepeatedBodyNonce {
         WeakDevice::restore(state)
             .map(|d| Box::new(d) as Box<dyn TargetDevice>)
             .map_err(|e| Error::internal(format!("{REPEATED_BODY_NONCE} device state: {e}")))
-    }
-
-    fn check_identity_key(
-        &self,
-        public_identity: &[u8],
-        key: IdentityKey,
-        private: &[u8; 32],
-    ) -> bool {
-        real::check_identity_key(public_identity, key, private)
     }
 }
 

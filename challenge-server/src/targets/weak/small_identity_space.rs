@@ -18,7 +18,7 @@ use super::SMALL_IDENTITY_SPACE;
 use crate::Error;
 use crate::api::TargetIdentity;
 use crate::targets::real::{self, RealDevice};
-use crate::targets::{IdentityKey, OneTimePrekeys, Target, TargetDevice};
+use crate::targets::{OneTimePrekeys, Target, TargetDevice};
 
 /// Bits of the identity seed index `v`.
 pub const IDENTITY_SPACE_BITS: u32 = 20;
@@ -36,10 +36,7 @@ pub struct SmallIdentitySpace;
 
 impl Target for SmallIdentitySpace {
     fn identity(&self) -> TargetIdentity {
-        TargetIdentity {
-            flaw: Some(SMALL_IDENTITY_SPACE.into()),
-            ..TargetIdentity::built()
-        }
+        TargetIdentity::weakened(SMALL_IDENTITY_SPACE)
     }
 
     fn generate(
@@ -67,15 +64,6 @@ impl Target for SmallIdentitySpace {
 
     fn restore(&self, state: &[u8]) -> Result<Box<dyn TargetDevice>, Error> {
         real::TargetImpl.restore(state)
-    }
-
-    fn check_identity_key(
-        &self,
-        public_identity: &[u8],
-        key: IdentityKey,
-        private: &[u8; 32],
-    ) -> bool {
-        real::check_identity_key(public_identity, key, private)
     }
 }
 
@@ -152,7 +140,7 @@ mod tests {
     use super::super::tests::{ALICE, BOB, Pair, PrefixThen, outgoing, rng};
     use super::*;
     use crate::targets::real::TargetImpl;
-    use crate::targets::{Delivery, ProtocolError};
+    use crate::targets::{Delivery, IdentityKey, ProtocolError};
 
     const NOW: u64 = 1_800_000_000;
 

@@ -30,9 +30,7 @@ use super::session_keys::{BodyKey, ReceivingKeys};
 use crate::Error;
 use crate::api::TargetIdentity;
 use crate::targets::real::{self, RealDevice};
-use crate::targets::{
-    Delivery, IdentityKey, OneTimePrekeys, Outgoing, ProtocolError, Target, TargetDevice,
-};
+use crate::targets::{Delivery, OneTimePrekeys, Outgoing, ProtocolError, Target, TargetDevice};
 
 /// GCM's first counter block for the plaintext: `inc32(J0)`, `J0 = nonce ‖ u32be(1)` for a
 /// 96-bit nonce (NIST SP 800-38D, 7.1).
@@ -44,10 +42,7 @@ pub struct UncheckedTag;
 
 impl Target for UncheckedTag {
     fn identity(&self) -> TargetIdentity {
-        TargetIdentity {
-            flaw: Some(UNCHECKED_TAG.into()),
-            ..TargetIdentity::built()
-        }
+        TargetIdentity::weakened(UNCHECKED_TAG)
     }
 
     fn generate(
@@ -62,15 +57,6 @@ impl Target for UncheckedTag {
     fn restore(&self, state: &[u8]) -> Result<Box<dyn TargetDevice>, Error> {
         let device = target_impl::Device::from_bytes(state)?;
         Ok(Box::new(UncheckedTagDevice(RealDevice(device))))
-    }
-
-    fn check_identity_key(
-        &self,
-        public_identity: &[u8],
-        key: IdentityKey,
-        private: &[u8; 32],
-    ) -> bool {
-        real::check_identity_key(public_identity, key, private)
     }
 }
 

@@ -105,6 +105,28 @@ impl fmt::Debug for Command {
     }
 }
 
+/// The field a command that failed to parse is about: the first of its fields whose value does
+/// not parse on its own (serde reads the `command` tag's variant from a buffer, so its error has
+/// no path), else `command` itself (not an object, a bad tag, a missing or unknown field).
+fn blame(bytes: &[u8]) -> &'static str {
+    type Parses = fn(serde_json::Value) -> bool;
+    const FIELDS: [(&str, Parses); 6] = [
+        ("from", |v| Bot::deserialize(v).is_ok()),
+        ("to", |v| Bot::deserialize(v).is_ok()),
+        ("plaintext", |v| hex_bytes::deserialize(v).is_ok()),
+        ("bytes", |v| hex_bytes::deserialize(v).is_ok()),
+        ("content_type", |v| u8::deserialize(v).is_ok()),
+        ("ttl", |v| u32::deserialize(v).is_ok()),
+    ];
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(bytes) else {
+        return "command";
+    };
+    FIELDS
+        .iter()
+        .find(|(name, parses)| fields.get(*name).is_some_and(|v| !parses(v.clone())))
+        .map_or("command", |(name, _)| name)
+}
+
 /// Bytes as lowercase hex, the only form read, so that an input has one spelling.
 mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -135,7 +157,7 @@ impl Command {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let command = Self::deserialize(&mut de).and_then(|c| de.end().map(|()| c));
         command.map_err(|e| CommandError::Field {
-            field: "command",
+            field: blame(bytes),
             message: format!(
                 "expected a command (fetch-bundle, ask, txt, deliver) with its fields: {e}"
             ),
