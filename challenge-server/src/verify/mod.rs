@@ -1001,9 +1001,64 @@ fn check_sessions(
                 )
             },
         )?;
+        check_evidence(s, logged, record, &report)?;
         wins += logged.wins.len() as u64;
     }
     Ok(wins)
+}
+
+/// Each win's evidence published after the close is what the replay's bot accepted at that
+/// command (the same bot, content type, send time, TTL and plaintext), under the logged win's
+/// kind and log index; a logged win with no evidence, or evidence of no logged win, is a
+/// mismatch. A record from before the evidence was published (no `wins` at all) has none to
+/// compare only if the session won nothing.
+fn check_evidence(
+    s: u64,
+    logged: &LoggedSession,
+    record: &crate::api::SessionRecordView,
+    report: &tracks::ReplayReport,
+) -> Result<(), VerifyError> {
+    let published = record.wins.as_deref().unwrap_or(&[]);
+    for (n, k, kind, _) in &logged.wins {
+        let evidence = published.iter().find(|w| w.k == *k).ok_or_else(|| {
+            mismatch(format!(
+                "session {s}: the {kind} win at command {k} (log entry {n}) has no published \
+                 evidence"
+            ))
+        })?;
+        let replayed = report.forgeries.iter().find(|f| f.k == *k);
+        let same = replayed.is_some_and(|f| {
+            let e = &evidence.evidence;
+            e.to == f.forgery.to.name()
+                && e.content_type == f.forgery.content_type
+                && e.sent_at == f.forgery.sent_at
+                && e.ttl == f.forgery.ttl
+                && e.plaintext == hex::encode(f.forgery.plaintext.as_slice())
+        });
+        ensure(
+            same && evidence.kind == *kind && evidence.log_index == *n,
+            || {
+                format!(
+                    "session {s}: the evidence published for the {kind} win at command {k} (log \
+                     entry {n}) is not what the replay's bot accepted there"
+                )
+            },
+        )?;
+    }
+    if let Some(extra) = published
+        .iter()
+        .find(|w| !logged.wins.iter().any(|(_, k, _, _)| *k == w.k))
+    {
+        return Err(mismatch(format!(
+            "session {s}: evidence is published for command {}, where the log awards no win",
+            extra.k
+        )));
+    }
+    ensure(
+        published.len() == logged.wins.len(),
+        || format!("session {s}: the evidence of a win is published twice"),
+    )?;
+    Ok(())
 }
 
 /// Every transcript entry the track scheduled before the close is published.
