@@ -311,6 +311,10 @@ pub struct VerdictView {
     pub verdict: String,
     /// Log index of the `verdict` event.
     pub log_index: u64,
+    /// Why the claim is `invalid` before its track judged it (a claim naming a session not
+    /// opened before its commit); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `POST /admin/claims/{id}/decision`.

@@ -455,7 +455,10 @@ async fn the_forgerys_evidence_is_published_at_the_close_and_verified() {
         String::from_utf8_lossy(&asked)
     );
     for answer in &answers_while_open {
-        assert!(!answer.contains(&plaintext), "the evidence leaked: {answer}");
+        assert!(
+            !answer.contains(&plaintext),
+            "the evidence leaked: {answer}"
+        );
     }
     let (_, later) = arena.client.get(&format!("{record}?from=3&limit=2")).await;
     assert_eq!(later["wins"], page["wins"], "every page carries the wins");
@@ -483,7 +486,7 @@ async fn the_forgerys_evidence_is_published_at_the_close_and_verified() {
     );
     let mut other = hex::decode(&plaintext).unwrap();
     *other.last_mut().unwrap() ^= 0x80;
-    let tampers: [(&str, Box<dyn Fn(&mut Value) + '_>, &str); 4] = [
+    let tampers: [(&str, Tamper<'_>, &str); 4] = [
         (
             "plaintext",
             Box::new(|v| v[0]["wins"][0]["evidence"]["plaintext"] = json!(hex::encode(&other))),
@@ -532,6 +535,9 @@ async fn the_forgerys_evidence_is_published_at_the_close_and_verified() {
     }
     arena.server.stop().await.unwrap();
 }
+
+/// An edit of an exported document.
+type Tamper<'a> = Box<dyn Fn(&mut Value) + 'a>;
 
 /// A copy of an export directory with `name` edited by `f`.
 fn edit_export(from: &std::path::Path, to: &std::path::Path, name: &str, f: impl Fn(&mut Value)) {

@@ -1054,10 +1054,9 @@ fn check_evidence(
             extra.k
         )));
     }
-    ensure(
-        published.len() == logged.wins.len(),
-        || format!("session {s}: the evidence of a win is published twice"),
-    )?;
+    ensure(published.len() == logged.wins.len(), || {
+        format!("session {s}: the evidence of a win is published twice")
+    })?;
     Ok(())
 }
 
@@ -1225,7 +1224,8 @@ fn check_receipt(
 type Expected = Option<&'static str>;
 
 /// Each claim's listed verdict is its latest verdict event; each automatic one is the verdict
-/// re-judged from the seed through the track; no commit is left unrevealed and unvoided past
+/// re-judged from the seed and the log ([`claims::judge()`]: the session a claim names opened
+/// before its commit, then the track's judgement); no commit is left unrevealed and unvoided past
 /// the reveal deadline at `now`. Returns how many are unrevealed inside the reveal window.
 // Everything a verdict is re-judged from; a struct would only rename these.
 #[allow(clippy::too_many_arguments)]
@@ -1335,10 +1335,21 @@ fn check_verdicts(
                 body.kind()
             )
         })?;
-        let judgement = track
-            .judge(target, seed, public, &body)
+        // The session the claim names, as the log's events have it.
+        let session_opened = body.session().and_then(|s| {
+            usize::try_from(s)
+                .ok()
+                .and_then(|s| history.sessions.get(s))
+                .map(|logged| logged.opened_index)
+        });
+        let context = claims::ClaimContext {
+            commit_index: commit.index,
+            session_opened,
+        };
+        let judged = claims::judge(track, target, seed, public, &body, &context)
             .map_err(|e| mismatch(format!("claim {id}: judge: {e}")))?;
-        let expected: Expected = match judgement {
+        let because = judged.refusal.map(|r| format!(": {r}")).unwrap_or_default();
+        let expected: Expected = match judged.judgement {
             Judgement::NeedsReview => None,
             Judgement::Invalid => Some("invalid"),
             Judgement::Valid if first_valid.contains_key(body.kind()) => Some("valid-not-first"),
@@ -1358,7 +1369,8 @@ fn check_verdicts(
                 || {
                     format!(
                         "claim {id}: the log's verdict (entry {}) is {:?} decided by {}, the \
-                         seed says {verdict} (priority: the lowest commit log index of the kind)",
+                         seed says {verdict}{because} (priority: the lowest commit log index of \
+                         the kind)",
                         latest.index, latest.verdict, latest.decided_by
                     )
                 },
