@@ -319,6 +319,10 @@ pub struct VerdictView {
     pub verdict: String,
     /// Log index of the `verdict` event.
     pub log_index: u64,
+    /// Why the claim is `invalid` before its track judged it (a claim naming a session not
+    /// opened before its commit); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `POST /admin/claims/{id}/decision`.
@@ -371,6 +375,50 @@ pub struct SessionRecordView {
     pub head: String,
     /// The page.
     pub entries: Vec<RecordEntryView>,
+    /// Every win awarded during the session, with its evidence: only once the challenge is
+    /// closed (absent before, when the evidence is sealed), on every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wins: Option<Vec<SessionWinView>>,
+}
+
+/// What a bot accepted in a win awarded during a session (a forgery): sealed under the KEK
+/// until the close, public after it, when `verify` compares it with the replay's.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WinEvidence {
+    /// The bot that accepted the message.
+    pub to: String,
+    /// Its content type.
+    pub content_type: u8,
+    /// Its authenticated send time.
+    pub sent_at: u64,
+    /// Its TTL.
+    pub ttl: u32,
+    /// The plaintext the bot accepted, hex.
+    pub plaintext: String,
+}
+
+impl core::fmt::Debug for WinEvidence {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WinEvidence")
+            .field("to", &self.to)
+            .field("plaintext_hex_len", &self.plaintext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A win awarded during a session, as the record shows it after the close.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionWinView {
+    /// The record entry (command index) that won.
+    pub k: u64,
+    /// The kind of win (`forgery`).
+    pub kind: String,
+    /// Log index of its `session-win` event.
+    pub log_index: u64,
+    /// What the bot accepted.
+    pub evidence: WinEvidence,
 }
 
 /// `GET /log/proof/inclusion`.

@@ -8,6 +8,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::api::{SessionWinView, WinEvidence};
 use crate::challenges::{self, open_seed, target_of, track_of};
 use crate::claims::is_claimant;
 use crate::keys::{Purpose, ct_eq32, random_hex};
@@ -316,16 +317,13 @@ pub async fn command(
                 },
             )
             .await?;
-        let evidence = Zeroizing::new(
-            serde_json::to_vec(&serde_json::json!({
-                "to": forgery.to.name(),
-                "content_type": forgery.content_type,
-                "sent_at": forgery.sent_at,
-                "ttl": forgery.ttl,
-                "plaintext": hex::encode(forgery.plaintext.as_slice()),
-            }))
-            .map_err(Error::from)?,
-        );
+        let evidence = Zeroizing::new(serde_json::to_vec(&WinEvidence {
+            to: forgery.to.name().to_owned(),
+            content_type: forgery.content_type,
+            sent_at: forgery.sent_at,
+            ttl: forgery.ttl,
+            plaintext: hex::encode(forgery.plaintext.as_slice()),
+        })?);
         let sealed_evidence = app.kek.seal(
             Purpose::SessionWin {
                 challenge: id,
@@ -345,8 +343,20 @@ pub async fn command(
     Ok(outcome.answer.public())
 }
 
+/// A page of a session's record, as [`record`] reads it.
+#[derive(Debug)]
+pub struct RecordPage {
+    /// The session.
+    pub session: SessionRow,
+    /// The entries' bytes, from the page's first index.
+    pub entries: Vec<Vec<u8>>,
+    /// Every win awarded during the session with its evidence, unsealed: only once the
+    /// challenge is closed.
+    pub wins: Option<Vec<SessionWinView>>,
+}
+
 /// Session `s`'s record entries from `from`: for the holder of its token while the challenge
-/// is open, for everyone once it is closed.
+/// is open, for everyone once it is closed, and then with each win's evidence.
 pub async fn record(
     app: &App,
     id: &str,
@@ -354,7 +364,7 @@ pub async fn record(
     token: Option<&str>,
     from: u64,
     limit: u64,
-) -> Result<(SessionRow, Vec<Vec<u8>>), Error> {
+) -> Result<RecordPage, Error> {
     let row = challenges::find(app, id, "id").await?;
     let session = rows::get(&app.store, id, s)
         .await?
@@ -372,7 +382,48 @@ pub async fn record(
         ));
     }
     let entries = rows::entries(&app.store, id, s, from, limit).await?;
-    Ok((session, entries))
+    // The evidence stays sealed while the challenge is open: read with the challenge row
+    // above, a close in between only leaves it out of this page.
+    let wins = if row.is_open() {
+        None
+    } else {
+        Some(wins_of(app, id, s).await?)
+    };
+    Ok(RecordPage {
+        session,
+        entries,
+        wins,
+    })
+}
+
+/// Session `s`'s wins with their evidence unsealed (after the close only; never logged).
+async fn wins_of(app: &App, id: &str, s: u64) -> Result<Vec<SessionWinView>, Error> {
+    let mut out = Vec::new();
+    for win in rows::wins(&app.store, id, s).await? {
+        let plain = app.kek.open(
+            Purpose::SessionWin {
+                challenge: id,
+                session: s,
+                k: win.k,
+            },
+            &win.sealed_evidence,
+        )?;
+        // The error's position only: its message could quote the evidence.
+        let evidence: WinEvidence = serde_json::from_slice(&plain).map_err(|e| {
+            Error::internal(format!(
+                "session {s}: win {}: the evidence does not parse (column {})",
+                win.k,
+                e.column()
+            ))
+        })?;
+        out.push(SessionWinView {
+            k: win.k,
+            kind: win.kind,
+            log_index: win.log_index,
+            evidence,
+        });
+    }
+    Ok(out)
 }
 
 /// At the close, inside its transaction: a `session-closed` event with each session's final

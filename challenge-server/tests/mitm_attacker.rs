@@ -387,6 +387,171 @@ async fn a_flipped_body_bit_wins_a_forgery_on_unchecked_tag() {
     arena.server.stop().await.unwrap();
 }
 
+/// The forgery's evidence (what Alice accepted) stays sealed while the challenge is open: no
+/// answer carries it, not even the record its token's holder reads. After the close the
+/// record shows it to everyone, on every page; `export` carries it, and `verify` compares it
+/// with what the replay's Alice accepted: changed or left out, it is a mismatch naming the
+/// session and the command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forgerys_evidence_is_published_at_the_close_and_verified() {
+    use challenge_server::verify::{self, PinnedKey, Source, VerifyError};
+    let arena = Arena::on(weak::by_name(weak::UNCHECKED_TAG).unwrap()).await;
+    let (session, opened) = arena.open().await;
+    let s = opened["session"].as_u64().unwrap();
+    assert_eq!(forge(&session).await.0, "accepted");
+    let (log_index, k) = arena
+        .events()
+        .await
+        .iter()
+        .enumerate()
+        .find_map(|(n, e)| match e {
+            Event::SessionWin { session, k, .. } if *session == s => Some((n as u64, *k)),
+            _ => None,
+        })
+        .unwrap();
+    let record = format!("/challenges/{}/sessions/{s}/record", arena.id);
+    let (status, page) = arena
+        .client
+        .get_with_token(&record, Some(&session.token))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.get("wins").is_none(), "no evidence while open: {page}");
+    assert_eq!(arena.client.get(&record).await.0, 401);
+    let mut answers_while_open = vec![page.to_string()];
+    for path in [
+        format!("/challenges/{}", arena.id),
+        format!("/challenges/{}/claims", arena.id),
+        "/log/entries?from=0&limit=1000".to_owned(),
+    ] {
+        let (status, body) = arena.client.get(&path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        answers_while_open.push(body.to_string());
+    }
+
+    let report = arena.close_and_verify().await;
+    assert_eq!(report.session_wins, 1, "{report:?}");
+    let (status, page) = arena.client.get(&record).await;
+    assert_eq!(status, 200, "{page}");
+    let wins = page["wins"].as_array().unwrap();
+    assert_eq!(wins.len(), 1, "{page}");
+    assert_eq!(
+        (
+            wins[0]["k"].as_u64(),
+            wins[0]["kind"].as_str(),
+            wins[0]["log_index"].as_u64()
+        ),
+        (Some(k), Some("forgery"), Some(log_index)),
+        "{page}"
+    );
+    let evidence = &wins[0]["evidence"];
+    assert_eq!(evidence["to"], "alice", "{page}");
+    let plaintext = evidence["plaintext"].as_str().unwrap().to_owned();
+    // Bob's ask with its first payload bit flipped, as the attacker sent it.
+    let mut asked = hex::decode(&plaintext).unwrap();
+    asked[0] ^= 1;
+    assert!(
+        FILLERS.iter().any(|f| f.as_bytes() == asked.as_slice()) || secret_of(&asked).is_some(),
+        "the evidence is Bob's ask, flipped: {:?}",
+        String::from_utf8_lossy(&asked)
+    );
+    for answer in &answers_while_open {
+        assert!(
+            !answer.contains(&plaintext),
+            "the evidence leaked: {answer}"
+        );
+    }
+    let (_, later) = arena.client.get(&format!("{record}?from=3&limit=2")).await;
+    assert_eq!(later["wins"], page["wins"], "every page carries the wins");
+
+    // The export carries it; verify compares it with the replay's.
+    let key_file = arena.dir.path().join("key.json");
+    let pinned = PinnedKey::from_arg(key_file.to_str().unwrap(), None).unwrap();
+    let export = arena.dir.path().join("export");
+    verify::export(
+        &Source::http(&arena.server.url()).unwrap(),
+        &arena.id,
+        &export,
+    )
+    .await
+    .unwrap();
+    let run = |dir: std::path::PathBuf| {
+        let (id, pinned, now) = (arena.id.clone(), pinned.clone(), arena.clock.now());
+        async move { verify::verify(&Source::Dir(dir), &id, &pinned, &[], now).await }
+    };
+    run(export.clone()).await.unwrap();
+    let changed = format!("session {s}: the evidence published for the forgery win at command {k}");
+    let missing = format!(
+        "session {s}: the forgery win at command {k} (log entry {log_index}) has no published \
+         evidence"
+    );
+    let mut other = hex::decode(&plaintext).unwrap();
+    *other.last_mut().unwrap() ^= 0x80;
+    let tampers: [(&str, Tamper<'_>, &str); 4] = [
+        (
+            "plaintext",
+            Box::new(|v| v[0]["wins"][0]["evidence"]["plaintext"] = json!(hex::encode(&other))),
+            &changed,
+        ),
+        (
+            "bot",
+            Box::new(|v| v[0]["wins"][0]["evidence"]["to"] = json!("bob")),
+            &changed,
+        ),
+        ("emptied", Box::new(|v| v[0]["wins"] = json!([])), &missing),
+        (
+            "removed",
+            Box::new(|v| {
+                v[0].as_object_mut().unwrap().remove("wins");
+            }),
+            &missing,
+        ),
+    ];
+    for (name, tamper, reason) in tampers {
+        let dir = arena.dir.path().join(format!("export-{name}"));
+        edit_export(&export, &dir, "sessions.json", tamper);
+        match run(dir.clone()).await {
+            Err(VerifyError::Mismatch(m)) => assert!(m.contains(reason), "{name}: {m}"),
+            other => panic!("{name}: the tampered evidence passed: {other:?}"),
+        }
+        if name == "plaintext" {
+            let args = [
+                "verify",
+                "--dir",
+                dir.to_str().unwrap(),
+                "--server-key",
+                key_file.to_str().unwrap(),
+                "--now",
+                &arena.clock.now().to_string(),
+            ]
+            .map(str::to_owned);
+            let out = tokio::task::spawn_blocking(move || {
+                common::run_cli(&args.each_ref().map(String::as_str), &[])
+            })
+            .await
+            .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success() && stderr.contains(reason), "{stderr}");
+        }
+    }
+    arena.server.stop().await.unwrap();
+}
+
+/// An edit of an exported document.
+type Tamper<'a> = Box<dyn Fn(&mut Value) + 'a>;
+
+/// A copy of an export directory with `name` edited by `f`.
+fn edit_export(from: &std::path::Path, to: &std::path::Path, name: &str, f: impl Fn(&mut Value)) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    let mut value: Value =
+        serde_json::from_str(&std::fs::read_to_string(to.join(name)).unwrap()).unwrap();
+    f(&mut value);
+    std::fs::write(to.join(name), serde_json::to_string_pretty(&value).unwrap()).unwrap();
+}
+
 /// On a challenge that closes on a win, the forgery closes it at once, in the transaction that
 /// awards it: the session's final record is logged, and the bots take no more commands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

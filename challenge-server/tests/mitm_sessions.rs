@@ -453,3 +453,142 @@ async fn a_session_continues_after_a_restart() {
     assert_eq!(report.sessions, 1);
     server.stop().await.unwrap();
 }
+
+/// Commits the claim of `eve` whose kind-specific lines are `lines` (docs/API.md "Claim
+/// commitment") under nonce `[nonce; 32]`: its id and its commit's log index.
+async fn commit_claim(client: &Client, id: &str, lines: &str, nonce: u8) -> (String, u64) {
+    let nonce = hex::encode([nonce; 32]);
+    let text = format!(
+        "challenge-server/v1/claim\nchallenge: {id}\nclaimant: eve\n{lines}nonce: {nonce}\n"
+    );
+    let commitment = hex::encode(target_impl::hazmat::sha256(&[text.as_bytes()]));
+    let (status, receipt) = client
+        .post(
+            "/claims/commit",
+            &json!({"challenge": id, "claimant": "eve", "commitment": commitment}),
+        )
+        .await;
+    assert_eq!(status, 201, "{receipt}");
+    (
+        receipt["claim"].as_str().unwrap().to_owned(),
+        receipt["log_index"].as_u64().unwrap(),
+    )
+}
+
+/// Reveals claim `claim` with `reveal` and the nonce `[nonce; 32]`: the answer.
+async fn reveal_claim(client: &Client, claim: &str, mut reveal: Value, nonce: u8) -> Value {
+    reveal["nonce"] = json!(hex::encode([nonce; 32]));
+    let (status, verdict) = client
+        .post(&format!("/claims/{claim}/reveal"), &reveal)
+        .await;
+    assert_eq!(status, 200, "{verdict}");
+    verdict
+}
+
+/// A `secret` or `key` claim must name a session opened before its commit: session 0's true
+/// secret committed before session 0 opened, and session 7's (never opened), are `invalid`
+/// with the reason, however true; the same secret committed after the open wins. `verify`
+/// re-judges them alike from the log, and the claim rows rebuilt from the log say the same.
+#[tokio::test]
+async fn a_claim_must_name_a_session_opened_before_its_commit() {
+    use challenge_server::claims::rebuild_from_log;
+    use challenge_server::seed::MasterSeed;
+    use challenge_server::tracks::{mitm::session_seed, passive};
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(T0);
+    let server = start(config(dir.path()), clock.clone()).await;
+    let client = Client::new(&server.url());
+    let app = app(&server);
+    // The test knows the seed, so it knows every session's secret before the session opens.
+    let seed = MasterSeed::from_bytes([0x5a; 32]);
+    let id = challenges::create(&app, mitm_spec(json!({})), Some(seed.clone()))
+        .await
+        .unwrap()
+        .id;
+    let secret =
+        |s: u64| hex::encode(*passive::secret(&session_seed(&seed, s).unwrap(), 0).unwrap());
+    let secret_claim = |s: u64| {
+        (
+            format!("kind: secret\nsession: {s}\nsecret: {}\n", secret(s)),
+            json!({"kind": "secret", "session": s, "secret": secret(s)}),
+        )
+    };
+
+    let (lines, reveal) = secret_claim(0);
+    let (early, early_index) = commit_claim(&client, &id, &lines, 1).await;
+    let (_session, opened) = Session::open(&client, &id, "eve").await;
+    assert_eq!(opened["session"], 0);
+    let opened_index = opened["log_index"].as_u64().unwrap();
+    assert!(early_index < opened_index);
+    let (late, _) = commit_claim(&client, &id, &lines, 2).await;
+    let (never_lines, never_reveal) = secret_claim(7);
+    let (never, _) = commit_claim(&client, &id, &never_lines, 3).await;
+    let private = hex::encode([0x11; 32]);
+    let key_reveal = json!({"kind": "key", "session": 7, "party": "bob", "key": "ed25519", "private_key": private});
+    let (key, _) = commit_claim(
+        &client,
+        &id,
+        &format!("kind: key\nsession: 7\nparty: bob\nkey: ed25519\nprivate-key: {private}\n"),
+        4,
+    )
+    .await;
+
+    let verdict = reveal_claim(&client, &early, reveal.clone(), 1).await;
+    assert_eq!(verdict["verdict"], "invalid", "{verdict}");
+    assert_eq!(
+        verdict["reason"].as_str().unwrap(),
+        format!(
+            "session 0 was not opened before the claim's commit (opened at log entry \
+             {opened_index}, committed at {early_index})"
+        )
+    );
+    for (claim, reveal, nonce) in [(&never, never_reveal, 3), (&key, key_reveal, 4)] {
+        let verdict = reveal_claim(&client, claim, reveal, nonce).await;
+        assert_eq!(verdict["verdict"], "invalid", "{verdict}");
+        assert_eq!(
+            verdict["reason"],
+            "session 7 was not opened before the claim's commit (it was never opened)"
+        );
+    }
+    let verdict = reveal_claim(&client, &late, reveal, 2).await;
+    assert_eq!(verdict["verdict"], "won", "{verdict}");
+    assert!(verdict.get("reason").is_none(), "{verdict}");
+
+    // The rows rebuilt from the log are the ones the reveals wrote.
+    let claims = format!("/challenges/{id}/claims");
+    let (_, before) = client.get(&claims).await;
+    rebuild_from_log(&app).await.unwrap();
+    let (_, after) = client.get(&claims).await;
+    assert_eq!(before, after);
+    let verdicts: Vec<(&str, &str)> = after["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            (early.as_str(), "invalid"),
+            (late.as_str(), "won"),
+            (never.as_str(), "invalid"),
+            (key.as_str(), "invalid")
+        ]
+    );
+
+    // verify re-judges every claim from the log and the seed, and agrees.
+    challenges::close(&app, &id, "operator").await.unwrap();
+    let pinned = common::save_server_key(&client, &dir.path().join("key.json")).await;
+    let report = verify::verify(
+        &Source::http(&server.url()).unwrap(),
+        &id,
+        &pinned,
+        &[],
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.claims, report.sessions), (4, 1), "{report:?}");
+    server.stop().await.unwrap();
+}

@@ -4,6 +4,7 @@
 use target_impl::hazmat::sha256;
 use zeroize::Zeroizing;
 
+use super::judge::{ClaimContext, judge};
 use super::text::{check_commit, commitment, parse_reveal, receipt_text};
 use crate::Error;
 use crate::api::{ClaimView, CommitRequest, DecisionRequest, Receipt, RevealRequest, VerdictView};
@@ -105,7 +106,8 @@ pub async fn commit(
     Ok(receipt)
 }
 
-/// Reveals a committed claim and judges it.
+/// Reveals a committed claim and judges it ([`super::judge()`]: a claim about a session must
+/// name one opened before its commit).
 pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictView, Error> {
     if !is_id(id) {
         return Err(Error::invalid(
@@ -165,7 +167,19 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
     let seed = challenges::open_seed(app, &challenge)?;
     let public = challenges::public_in(&mut tx, &challenge).await?;
     let target = challenges::target_of(&challenge)?;
-    let verdict = match track.judge(target, &seed, &public, &body)? {
+    // The session the claim names, as the log has it: opened (and when) or not.
+    let session_opened = match body.session() {
+        Some(s) => store::sessions::get_in(&mut tx, &challenge.id, s)
+            .await?
+            .map(|row| row.open_log_index),
+        None => None,
+    };
+    let context = ClaimContext {
+        commit_index: claim.log_index,
+        session_opened,
+    };
+    let judged = judge(track, target, &seed, &public, &body, &context)?;
+    let verdict = match judged.judgement {
         Judgement::Invalid => "invalid",
         Judgement::NeedsReview => "needs-review",
         // Priority among valid claims of a kind: the lowest commit log index.
@@ -232,6 +246,7 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
         claim: claim.id,
         verdict: verdict.to_owned(),
         log_index,
+        reason: judged.refusal.map(|r| r.to_string()),
     })
 }
 
@@ -289,6 +304,7 @@ pub async fn decide(app: &App, id: &str, req: &DecisionRequest) -> Result<Verdic
         claim: claim.id,
         verdict: verdict.to_owned(),
         log_index,
+        reason: None,
     })
 }
 

@@ -64,7 +64,8 @@ pub async fn command(
 }
 
 /// `GET /challenges/{id}/sessions/{session}/record?from=&limit=`: the session's record, to its
-/// token's holder while the challenge is open and to everyone after the close.
+/// token's holder while the challenge is open and to everyone after the close, then with each
+/// win's evidence.
 pub async fn record(
     State(s): State<Arc<HttpState>>,
     SessionPath { id, session }: SessionPath,
@@ -74,19 +75,19 @@ pub async fn record(
     params.only(&["from", "limit"])?;
     let from = params.u64("from", Some(0), 0..=u64::MAX)?;
     let limit = params.u64("limit", Some(100), 1..=MAX_ENTRIES_PAGE)?;
-    let (row, entries) =
-        sessions::record(&s.app, &id, session, bearer(&headers), from, limit).await?;
+    let page = sessions::record(&s.app, &id, session, bearer(&headers), from, limit).await?;
     Ok(Json(SessionRecordView {
-        session: row.session,
-        claimant: row.claimant,
-        entries_total: row.entries,
-        head: hex::encode(row.head),
+        session: page.session.session,
+        claimant: page.session.claimant,
+        entries_total: page.session.entries,
+        head: hex::encode(page.session.head),
         entries: (from..)
-            .zip(entries)
+            .zip(page.entries)
             .map(|(k, data)| RecordEntryView {
                 k,
                 data: hex::encode(data),
             })
             .collect(),
+        wins: page.wins,
     }))
 }

@@ -246,3 +246,48 @@ pub async fn get(
         .await?;
     row.as_ref().map(SessionRow::from_row).transpose()
 }
+
+/// A win awarded during a session, its evidence still sealed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WinRow {
+    /// The command index that won.
+    pub k: u64,
+    /// The kind of win.
+    pub kind: String,
+    /// Log index of its `session-win` event.
+    pub log_index: u64,
+    /// The evidence, sealed under the KEK (`Purpose::SessionWin`).
+    pub sealed_evidence: Vec<u8>,
+}
+
+impl core::fmt::Debug for WinRow {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WinRow")
+            .field("k", &self.k)
+            .field("kind", &self.kind)
+            .field("log_index", &self.log_index)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The wins awarded during session `session` of `challenge`, by command index.
+pub async fn wins(store: &Store, challenge: &str, session: u64) -> Result<Vec<WinRow>, Error> {
+    let rows = sqlx::query(
+        "SELECT k, kind, log_index, sealed_evidence FROM session_wins \
+         WHERE challenge_id = $1 AND session = $2 ORDER BY k",
+    )
+    .bind(challenge)
+    .bind(db_int(session)?)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(WinRow {
+                k: from_db(r.try_get("k")?)?,
+                kind: r.try_get("kind")?,
+                log_index: from_db(r.try_get("log_index")?)?,
+                sealed_evidence: r.try_get("sealed_evidence")?,
+            })
+        })
+        .collect()
+}

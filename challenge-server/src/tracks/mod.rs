@@ -425,6 +425,16 @@ impl ClaimBody {
             ClaimBody::Finding { .. } => "finding",
         }
     }
+
+    /// The session it names, if it is about one (a request-driven track's `secret` or `key`).
+    pub fn session(&self) -> Option<u64> {
+        match self {
+            ClaimBody::SessionSecret { session, .. } | ClaimBody::Key { session, .. } => {
+                Some(*session)
+            }
+            ClaimBody::Secret { .. } | ClaimBody::Finding { .. } => None,
+        }
+    }
 }
 
 impl fmt::Debug for ClaimBody {

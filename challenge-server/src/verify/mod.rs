@@ -1001,9 +1001,63 @@ fn check_sessions(
                 )
             },
         )?;
+        check_evidence(s, logged, record, &report)?;
         wins += logged.wins.len() as u64;
     }
     Ok(wins)
+}
+
+/// Each win's evidence published after the close is what the replay's bot accepted at that
+/// command (the same bot, content type, send time, TTL and plaintext), under the logged win's
+/// kind and log index; a logged win with no evidence, or evidence of no logged win, is a
+/// mismatch. A record from before the evidence was published (no `wins` at all) has none to
+/// compare only if the session won nothing.
+fn check_evidence(
+    s: u64,
+    logged: &LoggedSession,
+    record: &crate::api::SessionRecordView,
+    report: &tracks::ReplayReport,
+) -> Result<(), VerifyError> {
+    let published = record.wins.as_deref().unwrap_or(&[]);
+    for (n, k, kind, _) in &logged.wins {
+        let evidence = published.iter().find(|w| w.k == *k).ok_or_else(|| {
+            mismatch(format!(
+                "session {s}: the {kind} win at command {k} (log entry {n}) has no published \
+                 evidence"
+            ))
+        })?;
+        let replayed = report.forgeries.iter().find(|f| f.k == *k);
+        let same = replayed.is_some_and(|f| {
+            let e = &evidence.evidence;
+            e.to == f.forgery.to.name()
+                && e.content_type == f.forgery.content_type
+                && e.sent_at == f.forgery.sent_at
+                && e.ttl == f.forgery.ttl
+                && e.plaintext == hex::encode(f.forgery.plaintext.as_slice())
+        });
+        ensure(
+            same && evidence.kind == *kind && evidence.log_index == *n,
+            || {
+                format!(
+                    "session {s}: the evidence published for the {kind} win at command {k} (log \
+                     entry {n}) is not what the replay's bot accepted there"
+                )
+            },
+        )?;
+    }
+    if let Some(extra) = published
+        .iter()
+        .find(|w| !logged.wins.iter().any(|(_, k, _, _)| *k == w.k))
+    {
+        return Err(mismatch(format!(
+            "session {s}: evidence is published for command {}, where the log awards no win",
+            extra.k
+        )));
+    }
+    ensure(published.len() == logged.wins.len(), || {
+        format!("session {s}: the evidence of a win is published twice")
+    })?;
+    Ok(())
 }
 
 /// Every transcript entry the track scheduled before the close is published.
@@ -1170,7 +1224,8 @@ fn check_receipt(
 type Expected = Option<&'static str>;
 
 /// Each claim's listed verdict is its latest verdict event; each automatic one is the verdict
-/// re-judged from the seed through the track; no commit is left unrevealed and unvoided past
+/// re-judged from the seed and the log ([`claims::judge()`]: the session a claim names opened
+/// before its commit, then the track's judgement); no commit is left unrevealed and unvoided past
 /// the reveal deadline at `now`. Returns how many are unrevealed inside the reveal window.
 // Everything a verdict is re-judged from; a struct would only rename these.
 #[allow(clippy::too_many_arguments)]
@@ -1280,10 +1335,21 @@ fn check_verdicts(
                 body.kind()
             )
         })?;
-        let judgement = track
-            .judge(target, seed, public, &body)
+        // The session the claim names, as the log's events have it.
+        let session_opened = body.session().and_then(|s| {
+            usize::try_from(s)
+                .ok()
+                .and_then(|s| history.sessions.get(s))
+                .map(|logged| logged.opened_index)
+        });
+        let context = claims::ClaimContext {
+            commit_index: commit.index,
+            session_opened,
+        };
+        let judged = claims::judge(track, target, seed, public, &body, &context)
             .map_err(|e| mismatch(format!("claim {id}: judge: {e}")))?;
-        let expected: Expected = match judgement {
+        let because = judged.refusal.map(|r| format!(": {r}")).unwrap_or_default();
+        let expected: Expected = match judged.judgement {
             Judgement::NeedsReview => None,
             Judgement::Invalid => Some("invalid"),
             Judgement::Valid if first_valid.contains_key(body.kind()) => Some("valid-not-first"),
@@ -1303,7 +1369,8 @@ fn check_verdicts(
                 || {
                     format!(
                         "claim {id}: the log's verdict (entry {}) is {:?} decided by {}, the \
-                         seed says {verdict} (priority: the lowest commit log index of the kind)",
+                         seed says {verdict}{because} (priority: the lowest commit log index of \
+                         the kind)",
                         latest.index, latest.verdict, latest.decided_by
                     )
                 },

@@ -215,6 +215,11 @@ impl Source {
         let mut record: SessionRecordView = self.get_json(&page(0)).await?;
         while (record.entries.len() as u64) < record.entries_total {
             let more: SessionRecordView = self.get_json(&page(record.entries.len() as u64)).await?;
+            if more.wins != record.wins {
+                return Err(VerifyError::Mismatch(format!(
+                    "session {s}: the record's pages publish different wins"
+                )));
+            }
             if more.entries.is_empty() {
                 return Err(VerifyError::Mismatch(format!(
                     "session {s}: the record serves {} of its {} entries",
