@@ -53,19 +53,23 @@ struct Run {
     s: u64,
 }
 
+/// Session `s`, opened by `alice.research` at `T0`.
+fn opened(public: &Public, s: u64) -> Opened {
+    Mitm.open(
+        targets::real(),
+        &seed(),
+        public,
+        CHALLENGE,
+        s,
+        "alice.research",
+        T0,
+    )
+    .unwrap()
+}
+
 impl Run {
     fn open(public: Public, s: u64) -> Self {
-        let opened = Mitm
-            .open(
-                targets::real(),
-                &seed(),
-                &public,
-                CHALLENGE,
-                s,
-                "alice.research",
-                T0,
-            )
-            .unwrap();
+        let opened = opened(&public, s);
         Self::from_opened(public, &opened)
     }
 
@@ -1194,15 +1198,16 @@ fn a_second_acceptance_is_a_forgery_and_replays_as_one() {
     assert!(err.starts_with("record entry 5"), "{err}");
 }
 
-/// What a report says, as comparable values (a forgery does not print its plaintext).
-fn report_values(
-    r: &ReplayReport,
-) -> (
+/// A report's entries, head, secret entry and forgeries (entry, head, bot, plaintext).
+type ReportValues = (
     u64,
     [u8; 32],
     Option<u64>,
     Vec<(u64, [u8; 32], Bot, Vec<u8>)>,
-) {
+);
+
+/// What a report says, as comparable values (a forgery does not print its plaintext).
+fn report_values(r: &ReplayReport) -> ReportValues {
     let wins = r
         .forgeries
         .iter()
@@ -1218,17 +1223,7 @@ fn report_values(
 fn a_replay_from_the_kept_opening_is_the_replay() {
     // Room for the ten asks that carry the secret and one more.
     let public = public(&[("asks", 11)]);
-    let opened = Mitm
-        .open(
-            targets::real(),
-            &seed(),
-            &public,
-            CHALLENGE,
-            6,
-            "alice.research",
-            T0,
-        )
-        .unwrap();
+    let opened = opened(&public, 6);
     let mut run = Run::from_opened(public.clone(), &opened).started();
     for _ in 0..5 {
         run.exchange();
