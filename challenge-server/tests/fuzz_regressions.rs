@@ -1,14 +1,16 @@
 //! Replays the server's fuzz targets' regression inputs (`fuzz/regressions/{claim_text,
 //! mitm_session}/*`, each a failure a fuzzer once found) and their seed corpora through the very
-//! harness bodies the libFuzzer binaries run, included here from `fuzz/src/server/mod.rs`, so
-//! `cargo test` checks them without building libFuzzer (target-impl's own test replays the
-//! protocol's targets).
+//! harness bodies the libFuzzer binaries run, included here from `fuzz/src/server/mod.rs` (the
+//! replay loop from `fuzz/src/corpus.rs`), so `cargo test` checks them without building
+//! libFuzzer (target-impl's own test replays the protocol's targets).
 
+#[allow(unreachable_pub, missing_docs)]
+#[path = "../../fuzz/src/corpus.rs"]
+mod corpus;
 #[allow(unreachable_pub, missing_docs)]
 #[path = "../../fuzz/src/server/mod.rs"]
 mod harness;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use harness::mitm_session::{Payload, Pick, Step};
@@ -17,64 +19,26 @@ fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
 }
 
-/// Runs every input through its check and reports all failures at once.
-fn replay(inputs: Vec<(String, harness::Check, Vec<u8>)>) -> usize {
-    let count = inputs.len();
-    let mut failed = Vec::new();
-    for (label, check, bytes) in inputs {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| check(&bytes))) {
-            let what = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failed.push(format!("{label} ({} bytes): {what}", bytes.len()));
-        }
-    }
-    assert!(
-        failed.is_empty(),
-        "{} of {count} failed:\n{}",
-        failed.len(),
-        failed.join("\n")
-    );
-    count
-}
-
 #[test]
 fn regressions_replay() {
     let mut inputs = Vec::new();
     for (target, check) in harness::TARGETS {
         let dir = fuzz_dir().join("regressions").join(target);
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != ".gitkeep"))
-            .collect();
-        files.sort();
-        for file in files {
-            inputs.push((
-                file.display().to_string(),
-                check,
-                std::fs::read(&file).unwrap(),
-            ));
-        }
+        let found = corpus::regression_inputs(&dir, check);
+        inputs.extend(found.unwrap_or_else(|e| panic!("{}: {e}", dir.display())));
     }
-    let count = replay(inputs);
+    let count = corpus::replay(inputs);
     println!("replayed {count} regression inputs");
 }
 
 #[test]
 fn seed_corpora_pass() {
     let seeds = harness::seeds::all();
-    let mut inputs = Vec::new();
-    for (target, check) in harness::TARGETS {
-        let mine: Vec<_> = seeds.iter().filter(|s| s.target == target).collect();
-        assert!(mine.len() > 1, "seeds for {target}");
-        for s in mine {
-            inputs.push((format!("seed {target}/{}", s.name), check, s.bytes.clone()));
-        }
+    for (target, _) in harness::TARGETS {
+        let mine = seeds.iter().filter(|s| s.target == target).count();
+        assert!(mine > 1, "seeds for {target}");
     }
-    let count = replay(inputs);
+    let count = corpus::replay(corpus::seed_inputs(seeds, &harness::TARGETS).unwrap());
     println!("replayed {count} seeds");
 }
 

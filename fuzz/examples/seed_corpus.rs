@@ -13,15 +13,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds"));
-    let mut seeds: Vec<(&str, String, Vec<u8>)> = target_impl_fuzz::seeds::all()
-        .into_iter()
-        .map(|s| (s.target, s.name, s.bytes))
-        .collect();
-    seeds.extend(
-        target_impl_fuzz::server::seeds::all()
-            .into_iter()
-            .map(|s| (s.target, s.name, s.bytes)),
-    );
+    let mut seeds = target_impl_fuzz::seeds::all();
+    seeds.extend(target_impl_fuzz::server::seeds::all());
     let targets = target_impl_fuzz::TARGETS
         .iter()
         .chain(&target_impl_fuzz::server::TARGETS)
@@ -32,9 +25,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             std::fs::remove_dir_all(&sub)?;
         }
         std::fs::create_dir_all(&sub)?;
-        let mine: Vec<_> = seeds.iter().filter(|s| s.0 == target).collect();
-        for (_, name, bytes) in &mine {
-            std::fs::write(sub.join(name), bytes)?;
+        let mine: Vec<_> = seeds.iter().filter(|s| s.target == target).collect();
+        for s in &mine {
+            std::fs::write(sub.join(&s.name), &s.bytes)?;
         }
         println!(
             "{:<20} {:>3} seeds in {}",

@@ -3,7 +3,8 @@
 //!
 //! Each module's `check(data)` is the whole target: it feeds `data` to one entry point and
 //! asserts what must hold. The libFuzzer binaries in `fuzz_targets/` are one line each, and
-//! `target-impl/tests/fuzz_regressions.rs` includes this file by path to replay
+//! `target-impl/tests/fuzz_regressions.rs` includes this file by path (and `corpus.rs`, the
+//! seeds and the replay loop it shares with the server's part) to replay
 //! `fuzz/regressions/<target>/` (and the seed corpora) through the very same checks in the
 //! workspace's `cargo test`, without libFuzzer.
 //!
@@ -23,8 +24,7 @@ pub mod session_interaction;
 pub mod state_restore;
 pub mod wire_decode;
 
-/// A target's check: panics (by assertion) if and only if `data` shows a bug.
-pub type Check = fn(&[u8]);
+pub use crate::corpus::Check;
 
 /// Every target, by the name of its `fuzz_targets/<name>.rs` and `regressions/<name>/`.
 pub const TARGETS: [(&str, Check); 7] = [

@@ -6,24 +6,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
 use super::fixture::{SEED, World, world};
-
-/// One seed input.
-pub struct Seed {
-    /// The target it is for.
-    pub target: &'static str,
-    /// A file name that says what it is.
-    pub name: String,
-    /// The input.
-    pub bytes: Vec<u8>,
-}
-
-fn seed(target: &'static str, name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Seed {
-    Seed {
-        target,
-        name: name.into(),
-        bytes: bytes.into(),
-    }
-}
+use crate::corpus::{Seed, seed};
 
 /// Every seed of every target.
 pub fn all() -> Vec<Seed> {

@@ -1,16 +1,19 @@
 //! Replays the fuzz targets' regression inputs (`fuzz/regressions/<target>/*`, each a crash a
 //! fuzzer once found) and their seed corpora through the very harness bodies the libFuzzer
-//! binaries run, included here from `fuzz/src/protocol.rs` so the workspace's `cargo test`
-//! checks them without building libFuzzer. Requires `--features hazmat,arbitrary`. The
-//! server's targets (`harness::SERVER_TARGETS`) are replayed by challenge-server's own test,
-//! so this one depends on nothing above target-impl.
+//! binaries run, included here from `fuzz/src/protocol.rs` (the replay loop from
+//! `fuzz/src/corpus.rs`) so the workspace's `cargo test` checks them without building
+//! libFuzzer. Requires `--features hazmat,arbitrary`. The server's targets
+//! (`harness::SERVER_TARGETS`) are replayed by challenge-server's own test, so this one depends
+//! on nothing above target-impl.
 #![cfg(all(feature = "hazmat", feature = "arbitrary"))]
 
+#[allow(unreachable_pub, missing_docs)]
+#[path = "../../fuzz/src/corpus.rs"]
+mod corpus;
 #[allow(unreachable_pub, missing_docs)]
 #[path = "../../fuzz/src/protocol.rs"]
 mod harness;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 fn regressions_dir() -> PathBuf {
@@ -22,29 +25,6 @@ fn check_named(target: &str) -> Option<harness::Check> {
         .iter()
         .find(|(name, _)| *name == target)
         .map(|(_, check)| *check)
-}
-
-/// Runs every input through its target's check and reports all failures at once.
-fn replay(inputs: Vec<(String, harness::Check, Vec<u8>)>) -> usize {
-    let count = inputs.len();
-    let mut failed = Vec::new();
-    for (label, check, bytes) in inputs {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| check(&bytes))) {
-            let what = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failed.push(format!("{label} ({} bytes): {what}", bytes.len()));
-        }
-    }
-    assert!(
-        failed.is_empty(),
-        "{} of {count} failed:\n{}",
-        failed.len(),
-        failed.join("\n")
-    );
-    count
 }
 
 #[test]
@@ -68,18 +48,9 @@ fn regressions_replay() {
         }
         let check = check_named(&target)
             .unwrap_or_else(|| panic!("fuzz/regressions/{target}: no fuzz target of that name"));
-        let mut files: Vec<_> = std::fs::read_dir(&target_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != ".gitkeep"))
-            .collect();
-        files.sort();
-        for file in files {
-            let bytes = std::fs::read(&file).unwrap();
-            inputs.push((file.display().to_string(), check, bytes));
-        }
+        inputs.extend(corpus::regression_inputs(&target_dir, check).unwrap());
     }
-    let count = replay(inputs);
+    let count = corpus::replay(inputs);
     println!("replayed {count} regression inputs");
 }
 
@@ -92,14 +63,7 @@ fn seed_corpora_pass() {
             "no seed for {target}"
         );
     }
-    let inputs = seeds
-        .into_iter()
-        .map(|s| {
-            let label = format!("seed {}/{}", s.target, s.name);
-            (label, check_named(s.target).unwrap(), s.bytes)
-        })
-        .collect();
-    let count = replay(inputs);
+    let count = corpus::replay(corpus::seed_inputs(seeds, &harness::TARGETS).unwrap());
     println!("replayed {count} seeds");
 }
 

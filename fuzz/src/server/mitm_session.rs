@@ -3,19 +3,21 @@
 //! real target, through [`Sessions::command`] as the server runs it. Never a panic, never a
 //! forgery (`Answer::Accepted { win: Some(_) }`: a win on the real target is a bug), every
 //! public answer one of the documented JSON shapes, a refused command changes nothing, and
-//! the record replays ([`Sessions::replay`]) to the same head at the end.
-
-use std::sync::OnceLock;
+//! the record replays to the same head at the end.
+//!
+//! The session is opened once per thread, and that opening replayed once through
+//! [`Sessions::replay`], which regenerates it from the seed. Every input then starts from a
+//! duplicate of its state (`SessionState::duplicate`), and its record is replayed from that
+//! opening ([`Mitm::replay_opened`]): every command runs again from its recorded entry, and
+//! the bots' keys are not generated anew for each input.
 
 use arbitrary::{Arbitrary, Unstructured};
 use challenge_server::seed::MasterSeed;
 use challenge_server::targets;
 use challenge_server::tracks::mitm::Mitm;
 use challenge_server::tracks::{
-    Answer, Bot, Command, CommandError, Public, Record, Schedule, SessionState, Sessions, Track,
-    TrackFields,
+    Answer, Bot, Command, CommandError, Opened, Public, Schedule, Sessions, Track, TrackFields,
 };
-use zeroize::Zeroizing;
 
 /// The session's challenge id, claimant and open time.
 pub const CHALLENGE: &str = "3f2a9c0d1e4b5a69";
@@ -129,11 +131,9 @@ pub enum Step {
 }
 
 /// The session every input starts from, opened once.
-struct Opened {
+struct Fixture {
     public: Public,
-    state: Zeroizing<Vec<u8>>,
-    record: Record,
-    entry: Vec<u8>,
+    opened: Opened,
 }
 
 fn seed() -> MasterSeed {
@@ -163,33 +163,46 @@ pub fn public() -> Result<Public, challenge_server::Error> {
     })
 }
 
-fn open() -> Result<Opened, challenge_server::Error> {
-    let public = public()?;
-    let opened = Mitm.open(
+/// Opens the session, and replays its record (the open alone) from the seed: the opening every
+/// input's replay starts from is the one `verify` regenerates.
+fn open() -> Result<Fixture, String> {
+    let public = public().map_err(|e| e.to_string())?;
+    let opened = Mitm
+        .open(
+            targets::real(),
+            &seed(),
+            &public,
+            CHALLENGE,
+            0,
+            CLAIMANT,
+            T0,
+        )
+        .map_err(|e| e.to_string())?;
+    Sessions::replay(
+        &Mitm,
         targets::real(),
         &seed(),
         &public,
         CHALLENGE,
         0,
-        CLAIMANT,
-        T0,
+        std::slice::from_ref(&opened.entry),
+        &opened.record.head,
     )?;
-    Ok(Opened {
-        public,
-        state: opened.state.to_bytes(),
-        record: opened.record,
-        entry: opened.entry,
-    })
+    Ok(Fixture { public, opened })
 }
-
-static OPENED: OnceLock<Opened> = OnceLock::new();
 
 #[allow(
     clippy::expect_used,
     reason = "fixed-seed setup, reached by no input: if it fails, the target is broken"
 )]
-fn opened() -> &'static Opened {
-    OPENED.get_or_init(|| open().expect("the fuzzed mitm session opens"))
+fn fixture() -> Fixture {
+    open().expect("the fuzzed mitm session opens and replays")
+}
+
+thread_local! {
+    // Per thread, not in a `static`: the bots' devices are `Send` but not `Sync`. libFuzzer
+    // runs one thread; each test thread of the replay opens its own.
+    static FIXTURE: Fixture = fixture();
 }
 
 /// The target: the bytes become up to [`MAX_STEPS`] steps.
@@ -208,16 +221,15 @@ pub fn check(data: &[u8]) {
 /// Runs `steps` on a fresh copy of the session and checks every property; returns what each
 /// command was answered: `bundle`, `ciphertext`, `error:<class>`, `delivery:<accepted or
 /// refused>`, or `refused:<field>` for a command refused before the bots.
-#[allow(
-    clippy::expect_used,
-    reason = "the opened state's own bytes restore, reached by no input"
-)]
 pub fn run(steps: &[Step]) -> Vec<String> {
-    let opened = opened();
+    FIXTURE.with(|fixture| run_on(fixture, steps))
+}
+
+fn run_on(fixture: &Fixture, steps: &[Step]) -> Vec<String> {
+    let Fixture { public, opened } = fixture;
     let target = targets::real();
     let seed = seed();
-    let mut state = SessionState::from_bytes(target, &opened.state)
-        .expect("the opened session's state restores");
+    let mut state = opened.state.duplicate();
     let mut record = opened.record;
     let mut entries = vec![opened.entry.clone()];
     // Every bundle and ciphertext answered, the material of genuine and mutated deliveries.
@@ -253,7 +265,7 @@ pub fn run(steps: &[Step]) -> Vec<String> {
         match Mitm.command(
             target,
             &seed,
-            &opened.public,
+            public,
             &mut state,
             &mut record,
             now,
@@ -287,16 +299,7 @@ pub fn run(steps: &[Step]) -> Vec<String> {
             }
         }
     }
-    let replayed = Sessions::replay(
-        &Mitm,
-        target,
-        &seed,
-        &opened.public,
-        CHALLENGE,
-        0,
-        &entries,
-        &record.head,
-    );
+    let replayed = Mitm.replay_opened(&seed, public, opened, &entries, &record.head);
     assert!(replayed.is_ok(), "the record replays: {:?}", replayed.err());
     if let Ok(report) = replayed {
         assert_eq!(report.head, record.head);

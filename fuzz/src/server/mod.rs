@@ -4,14 +4,14 @@
 //!
 //! As in the protocol's targets, `check(data)` is the whole target and fails only by an
 //! `assert!` naming the property; `challenge-server/tests/fuzz_regressions.rs` includes this
-//! file by path and replays `fuzz/regressions/<target>/` and [`seeds`] through the same checks.
+//! file by path (and `corpus.rs`, as target-impl's replay does) and replays
+//! `fuzz/regressions/<target>/` and [`seeds`] through the same checks.
 
 pub mod claim_text;
 pub mod mitm_session;
 pub mod seeds;
 
-/// A target's check: panics (by assertion) if and only if `data` shows a bug.
-pub type Check = fn(&[u8]);
+pub use crate::corpus::Check;
 
 /// Every target, by the name of its `fuzz_targets/<name>.rs` and `regressions/<name>/`.
 pub const TARGETS: [(&str, Check); 2] = [

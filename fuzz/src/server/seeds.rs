@@ -5,23 +5,7 @@
 
 use challenge_server::api::{CommitRequest, RevealRequest};
 
-/// One seed input.
-pub struct Seed {
-    /// The target it is for.
-    pub target: &'static str,
-    /// A file name that says what it is.
-    pub name: String,
-    /// The input.
-    pub bytes: Vec<u8>,
-}
-
-fn seed(target: &'static str, name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Seed {
-    Seed {
-        target,
-        name: name.into(),
-        bytes: bytes.into(),
-    }
-}
+use crate::corpus::{Seed, seed};
 
 /// Every seed of every server target.
 pub fn all() -> Vec<Seed> {

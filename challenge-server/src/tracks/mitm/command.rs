@@ -127,12 +127,25 @@ fn blame(bytes: &[u8]) -> &'static str {
         .map_or("command", |(name, _)| name)
 }
 
+/// `bytes` as lowercase hex, written into a buffer of its final size: every bundle, message
+/// and delivery is spelled so in its record entry and its answer, and `hex::encode`, which
+/// pushes one `char` at a time, cost about five times as much in the fuzz target's
+/// instrumented build (a quarter of its time).
+fn lower_hex(bytes: &[u8]) -> String {
+    let mut out = vec![0; bytes.len().saturating_mul(2)];
+    // The buffer has the length `encode_to_slice` checks, and its digits are ASCII.
+    if hex::encode_to_slice(bytes, &mut out).is_err() {
+        return hex::encode(bytes);
+    }
+    String::from_utf8(out).unwrap_or_else(|_| hex::encode(bytes))
+}
+
 /// Bytes as lowercase hex, the only form read, so that an input has one spelling.
 mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(bytes))
+        s.serialize_str(&super::lower_hex(bytes))
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
@@ -281,10 +294,10 @@ impl Answer {
     fn to_public(&self) -> PublicAnswer<'static> {
         match self {
             Answer::Bundle(b) => PublicAnswer::Bundle {
-                bundle: hex::encode(b),
+                bundle: lower_hex(b),
             },
             Answer::Ciphertext(c) => PublicAnswer::Ciphertext {
-                ciphertext: hex::encode(c),
+                ciphertext: lower_hex(c),
             },
             Answer::Failed(e) => PublicAnswer::Failed { error: e.name() },
             Answer::Accepted { .. } => PublicAnswer::Delivery {
@@ -433,13 +446,13 @@ impl<'a> Input<'a> {
                 ttl,
             } => Input::Txt {
                 from: *from,
-                plaintext: hex::encode(plaintext),
+                plaintext: lower_hex(plaintext),
                 content_type: *content_type,
                 ttl: *ttl,
             },
             Command::Deliver { to, bytes } => Input::Deliver {
                 to: *to,
-                bytes: hex::encode(bytes),
+                bytes: lower_hex(bytes),
             },
         }
     }

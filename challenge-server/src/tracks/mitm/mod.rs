@@ -220,6 +220,25 @@ impl Params {
     }
 }
 
+impl Mitm {
+    /// [`super::Sessions::replay`] of a record whose entry 0 the caller opened itself:
+    /// `opened`, what [`super::Sessions::open`] returned for the record's challenge, session,
+    /// claimant and time, stands for the regeneration of entry 0, which must equal
+    /// `entries[0]`; every later entry is replayed on a copy of its state exactly as there, to
+    /// the same report. For a caller that replays many records of one opening (a fuzz
+    /// target) and has checked that opening once; `verify` regenerates every open.
+    pub fn replay_opened(
+        &self,
+        seed: &MasterSeed,
+        public: &Public,
+        opened: &Opened,
+        entries: &[Vec<u8>],
+        head: &[u8; 32],
+    ) -> Result<ReplayReport, String> {
+        session::replay_opened(seed, public, opened, entries, head)
+    }
+}
+
 /// Session `s`'s own seed: `derive("mitm/session", s)`.
 pub fn session_seed(seed: &MasterSeed, s: u64) -> Result<MasterSeed, Error> {
     Ok(MasterSeed::from_bytes(*seed.derive(label::SESSION, s)?))

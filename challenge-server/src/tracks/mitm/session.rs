@@ -115,6 +115,27 @@ impl SessionState {
         self.entries
     }
 
+    /// A copy, each bot's device [duplicated](TargetDevice::duplicate): the state
+    /// `from_bytes(to_bytes())` restores, without parsing the devices and re-deriving their
+    /// keys. The copy holds the same secrets, and its devices zeroize them as the original's
+    /// do when dropped.
+    pub fn duplicate(&self) -> Self {
+        let bot = |b: &BotState| BotState {
+            device: b.device.duplicate(),
+            started: b.started,
+            sent: b.sent.clone(),
+            accepted: b.accepted.clone(),
+        };
+        Self {
+            session: self.session,
+            entries: self.entries,
+            last_at: self.last_at,
+            used: self.used,
+            alice: bot(&self.alice),
+            bob: bot(&self.bob),
+        }
+    }
+
     /// The state's bytes, to be sealed: version 1, then `u64be` session, entries, last time,
     /// and used fetch-bundle, ask, txt and deliver; then per bot (Alice, Bob) a started flag,
     /// `u32be`-length-prefixed device state, and `u32be`-counted lists of 32-byte digests
@@ -448,24 +469,7 @@ pub(super) fn replay(
     entries: &[Vec<u8>],
     head: &[u8; 32],
 ) -> Result<ReplayReport, String> {
-    let params = Params::from_fields(&public.params).map_err(|e| format!("params: {e}"))?;
-    if entries.len() as u64 > params.max_entries() {
-        return Err(format!(
-            "record: {} entries, more than the budgets allow",
-            entries.len()
-        ));
-    }
-    let (first, rest) = entries
-        .split_first()
-        .ok_or("record: no entry 0 (the open)")?;
-    let parsed = |k: usize, bytes: &[u8]| {
-        if bytes.len() > MAX_ENTRY_LEN {
-            return Err(format!(
-                "record entry {k}: longer than {MAX_ENTRY_LEN} bytes"
-            ));
-        }
-        RecordEntry::from_bytes(bytes).map_err(|e| format!("record entry {k}: {e}"))
-    };
+    let (first, rest) = split_record(public, entries)?;
     let open_entry = parsed(0, first)?;
     let claimant = match (open_entry.command.as_str(), &open_entry.input) {
         ("open", serde_json::Value::Object(input)) => input
@@ -476,8 +480,8 @@ pub(super) fn replay(
         _ => return Err("record entry 0: not the open".to_owned()),
     };
     let Opened {
-        mut state,
-        mut record,
+        state,
+        record,
         entry,
         ..
     } = open(
@@ -493,7 +497,74 @@ pub(super) fn replay(
     if entry != *first {
         return Err("record entry 0: differs from the regeneration".to_owned());
     }
-    let sub = session_seed(seed, s).map_err(|e| e.to_string())?;
+    replay_commands(seed, public, state, record, rest, head)
+}
+
+/// [`replay`] of a record whose entry 0 is `opened`'s own: `opened` stands for the
+/// regeneration of entry 0 (so it must be what [`open`] returned for that record's challenge,
+/// session, claimant and time), and every later entry is replayed, exactly as there, on a
+/// [duplicate](SessionState::duplicate) of its state. Entry 0 is compared as bytes and not
+/// parsed, so a damaged one is an error with another message than [`replay`]'s.
+pub(super) fn replay_opened(
+    seed: &MasterSeed,
+    public: &Public,
+    opened: &Opened,
+    entries: &[Vec<u8>],
+    head: &[u8; 32],
+) -> Result<ReplayReport, String> {
+    let (first, rest) = split_record(public, entries)?;
+    if opened.entry != *first {
+        return Err("record entry 0: differs from the regeneration".to_owned());
+    }
+    replay_commands(
+        seed,
+        public,
+        opened.state.duplicate(),
+        opened.record,
+        rest,
+        head,
+    )
+}
+
+/// A record's entry 0 and the others, once their count is within the budgets.
+fn split_record<'a>(
+    public: &Public,
+    entries: &'a [Vec<u8>],
+) -> Result<(&'a Vec<u8>, &'a [Vec<u8>]), String> {
+    let params = Params::from_fields(&public.params).map_err(|e| format!("params: {e}"))?;
+    if entries.len() as u64 > params.max_entries() {
+        return Err(format!(
+            "record: {} entries, more than the budgets allow",
+            entries.len()
+        ));
+    }
+    Ok(entries
+        .split_first()
+        .ok_or("record: no entry 0 (the open)")?)
+}
+
+/// Record entry `k`, at most [`MAX_ENTRY_LEN`] bytes.
+fn parsed(k: usize, bytes: &[u8]) -> Result<RecordEntry, String> {
+    if bytes.len() > MAX_ENTRY_LEN {
+        return Err(format!(
+            "record entry {k}: longer than {MAX_ENTRY_LEN} bytes"
+        ));
+    }
+    RecordEntry::from_bytes(bytes).map_err(|e| format!("record entry {k}: {e}"))
+}
+
+/// Runs entries 1.. (`rest`) again on the session just opened (`state` and `record` after
+/// entry 0): each regenerated entry must equal the recorded bytes, and the chain must end at
+/// `head`.
+fn replay_commands(
+    seed: &MasterSeed,
+    public: &Public,
+    mut state: SessionState,
+    mut record: Record,
+    rest: &[Vec<u8>],
+    head: &[u8; 32],
+) -> Result<ReplayReport, String> {
+    let sub = session_seed(seed, state.session).map_err(|e| e.to_string())?;
     let secret_at = secret_ask(&sub).map_err(|e| e.to_string())?;
     let mut report = ReplayReport {
         entries: 1,

@@ -53,27 +53,36 @@ struct Run {
     s: u64,
 }
 
+/// Session `s`, opened by `alice.research` at `T0`.
+fn opened(public: &Public, s: u64) -> Opened {
+    Mitm.open(
+        targets::real(),
+        &seed(),
+        public,
+        CHALLENGE,
+        s,
+        "alice.research",
+        T0,
+    )
+    .unwrap()
+}
+
 impl Run {
     fn open(public: Public, s: u64) -> Self {
-        let opened = Mitm
-            .open(
-                targets::real(),
-                &seed(),
-                &public,
-                CHALLENGE,
-                s,
-                "alice.research",
-                T0,
-            )
-            .unwrap();
+        let opened = opened(&public, s);
+        Self::from_opened(public, &opened)
+    }
+
+    /// A run from a copy of `opened`, which the caller keeps.
+    fn from_opened(public: Public, opened: &Opened) -> Self {
         Self {
             public,
-            state: opened.state,
+            state: opened.state.duplicate(),
             record: opened.record,
-            entries: vec![opened.entry],
-            opened: opened.public,
+            entries: vec![opened.entry.clone()],
+            opened: opened.public.clone(),
             now: T0,
-            s,
+            s: opened.state.session(),
         }
     }
 
@@ -174,6 +183,25 @@ impl Run {
             self.state.alice.device.state().to_vec(),
             self.state.bob.device.state().to_vec(),
         )
+    }
+
+    /// A message Bob accepts that is not one of Alice's encryptions in the session: her keys,
+    /// used outside it (as by a claimant who found them), make a forgery.
+    fn forged_by_alice(&self, plaintext: &[u8]) -> Vec<u8> {
+        let mut alice = self.state.alice.device.duplicate();
+        let message = targets::Outgoing {
+            content_type: 1,
+            ttl: 0,
+            payload: plaintext,
+        };
+        alice
+            .encrypt(
+                "bob",
+                &message,
+                self.now,
+                &mut seed().rng("elsewhere", 0).unwrap(),
+            )
+            .unwrap()
     }
 
     fn replay(&self) -> Result<ReplayReport, String> {
@@ -469,15 +497,24 @@ fn a_restored_state_gives_identical_later_answers() {
     let bytes = run.state.to_bytes();
     let restored = SessionState::from_bytes(targets::real(), &bytes).unwrap();
     assert_eq!(*restored.to_bytes(), *bytes);
-    let mut twin = Run {
+    let twin_of = |run: &Run, state: SessionState| Run {
         public: run.public.clone(),
-        state: restored,
+        state,
         record: run.record,
         entries: run.entries.clone(),
         opened: run.opened.clone(),
         now: run.now,
         s: run.s,
     };
+    let mut twin = twin_of(&run, restored);
+    // A duplicate is the restored state, and what runs on it leaves the original unchanged.
+    let mut copy = twin_of(&run, run.state.duplicate());
+    assert_eq!(*copy.state.to_bytes(), *bytes);
+    let mut scratch = twin_of(&run, run.state.duplicate());
+    scratch.accepted(Bot::Alice, &pending);
+    scratch.txt(Bot::Alice, b"on the copy only", 0);
+    assert_eq!(*run.state.to_bytes(), *bytes);
+    assert_ne!(*scratch.state.to_bytes(), *bytes);
     let script = [
         Command::Deliver {
             to: Bot::Alice,
@@ -495,9 +532,13 @@ fn a_restored_state_gives_identical_later_answers() {
     for c in &script {
         let a = run.try_cmd(c).unwrap();
         let b = twin.try_cmd(c).unwrap();
+        let d = copy.try_cmd(c).unwrap();
         assert_eq!(a.entry, b.entry, "{c:?}");
+        assert_eq!(a.entry, d.entry, "{c:?}");
     }
     assert_eq!(run.record, twin.record);
+    assert_eq!(run.record, copy.record);
+    assert_eq!(*run.state.to_bytes(), *copy.state.to_bytes());
     // Damaged state bytes are typed errors, never a panic.
     for cut in [0, 1, 9, 60, bytes.len() / 2, bytes.len() - 1] {
         assert!(SessionState::from_bytes(targets::real(), &bytes[..cut]).is_err());
@@ -534,24 +575,7 @@ fn replay_reproduces_the_record_and_catches_any_changed_byte() {
     run.refused(Bot::Bob, &flipped);
     run.accepted(Bot::Bob, &first);
     run.txt(Bot::Bob, b"chosen plaintext", 0);
-    // A message Bob accepts that is not one of Alice's encryptions in the session: her keys,
-    // used outside it (as by a claimant who found them), make a forgery.
-    let forged = {
-        let mut alice = run.state.alice.device.duplicate();
-        let message = targets::Outgoing {
-            content_type: 1,
-            ttl: 0,
-            payload: b"forged",
-        };
-        alice
-            .encrypt(
-                "bob",
-                &message,
-                run.now,
-                &mut seed().rng("elsewhere", 0).unwrap(),
-            )
-            .unwrap()
-    };
+    let forged = run.forged_by_alice(b"forged");
     let out = run
         .try_cmd(&Command::Deliver {
             to: Bot::Bob,
@@ -1172,4 +1196,95 @@ fn a_second_acceptance_is_a_forgery_and_replays_as_one() {
     )
     .unwrap_err();
     assert!(err.starts_with("record entry 5"), "{err}");
+}
+
+/// A report's entries, head, secret entry and forgeries (entry, head, bot, plaintext).
+type ReportValues = (
+    u64,
+    [u8; 32],
+    Option<u64>,
+    Vec<(u64, [u8; 32], Bot, Vec<u8>)>,
+);
+
+/// What a report says, as comparable values (a forgery does not print its plaintext).
+fn report_values(r: &ReplayReport) -> ReportValues {
+    let wins = r
+        .forgeries
+        .iter()
+        .map(|f| (f.k, f.head, f.forgery.to, f.forgery.plaintext.to_vec()))
+        .collect();
+    (r.entries, r.head, r.secret_entry, wins)
+}
+
+/// A replay from the opening the caller kept gives the report of the replay that regenerates
+/// the open, and the same error for any changed byte after entry 0, a missing entry or another
+/// head; a changed entry 0, another session's opening, or an empty record is an error too.
+#[test]
+fn a_replay_from_the_kept_opening_is_the_replay() {
+    // Room for the ten asks that carry the secret and one more.
+    let public = public(&[("asks", 11)]);
+    let opened = opened(&public, 6);
+    let mut run = Run::from_opened(public.clone(), &opened).started();
+    for _ in 0..5 {
+        run.exchange();
+    }
+    let (_, body) = flipped(&run.ask(Bot::Alice));
+    run.refused(Bot::Bob, &body);
+    run.txt(Bot::Bob, b"chosen", 30);
+    let forged = run.forged_by_alice(b"forged");
+    assert!(matches!(
+        run.deliver(Bot::Bob, &forged),
+        Answer::Accepted { win: Some(_) }
+    ));
+    let kept = |entries: &[Vec<u8>], head: &[u8; 32]| {
+        Mitm.replay_opened(&seed(), &public, &opened, entries, head)
+    };
+    let full = run.replay().unwrap();
+    let fast = kept(&run.entries, &run.record.head).unwrap();
+    assert!(full.secret_entry.is_some() && full.forgeries.len() == 1);
+    assert_eq!(report_values(&fast), report_values(&full));
+    // The kept opening is unchanged: a second replay from it gives the same report.
+    let again = kept(&run.entries, &run.record.head).unwrap();
+    assert_eq!(report_values(&again), report_values(&full));
+
+    let regenerating = |entries: &[Vec<u8>], head: &[u8; 32]| {
+        Sessions::replay(
+            &Mitm,
+            targets::real(),
+            &seed(),
+            &public,
+            CHALLENGE,
+            6,
+            entries,
+            head,
+        )
+    };
+    for i in 0..run.entries.len() {
+        let n = run.entries[i].len();
+        for at in [0, n / 2, n - 1] {
+            let mut damaged = run.entries.clone();
+            damaged[i][at] ^= 1;
+            let slow = regenerating(&damaged, &run.record.head).unwrap_err();
+            let fast = kept(&damaged, &run.record.head).unwrap_err();
+            if i == 0 {
+                assert!(fast.starts_with("record entry 0"), "{fast}");
+            } else {
+                assert_eq!(fast, slow);
+            }
+        }
+    }
+    let mut short = run.entries.clone();
+    short.pop();
+    assert_eq!(
+        kept(&short, &run.record.head).unwrap_err(),
+        regenerating(&short, &run.record.head).unwrap_err()
+    );
+    let other_head = [0x42; 32];
+    assert_eq!(
+        kept(&run.entries, &other_head).unwrap_err(),
+        regenerating(&run.entries, &other_head).unwrap_err()
+    );
+    assert!(kept(&[], &run.record.head).is_err());
+    let other = Run::open(public.clone(), 7).started();
+    assert!(kept(&other.entries, &other.record.head).is_err());
 }
