@@ -16,7 +16,8 @@ fi
 # machine that runs out of space shows which step filled it.
 disk() {
   local used free
-  used=$(du -sm target fuzz/target 2>/dev/null | awk '{s += $1} END {printf "%.1f", s / 1024}')
+  # A fresh clone has neither directory until its first build: du's complaint is not a failure.
+  used=$({ du -sm target fuzz/target 2>/dev/null || true; } | awk '{s += $1} END {printf "%.1f", s / 1024}')
   free=$(df -Pm . | awk 'NR == 2 {printf "%.1f", $4 / 1024}')
   printf '   (disk: %s GiB in target/ and fuzz/target/, %s GiB free)\n' "$used" "$free"
 }
