@@ -27,7 +27,9 @@ esac
 if [ "$mode" = test ]; then
   # Criterion runs each benchmark once when started by `cargo test` (the equivalent of
   # `cargo bench -- --test`); the test profile reuses the build of the workspace's tests.
-  exec cargo test --workspace --all-features --benches
+  # `--bench '*'`: the bench targets alone (`--benches` would also run every library's unit
+  # tests, which the workspace's test step runs).
+  exec cargo test --workspace --all-features --bench '*'
 fi
 
 out=bench-report

@@ -878,29 +878,51 @@ fn key_and_session_secret_claims_have_their_own_lines() {
 }
 
 #[test]
-fn garbage_commands_are_errors_naming_the_command() {
-    let cases: &[&[u8]] = &[
-        b"",
-        b"null",
-        b"[]",
-        b"{}",
-        b"\xff\xfe",
-        br#"{"command":"launch"}"#,
-        br#"{"command":"ask"}"#,
-        br#"{"command":"ask","from":"carol"}"#,
-        br#"{"command":"ask","from":"alice","extra":1}"#,
-        br#"{"command":"fetch-bundle","to":"bob"}"#,
-        br#"{"command":"deliver","to":"bob","bytes":"ABCD"}"#,
-        br#"{"command":"deliver","to":"bob","bytes":"abc"}"#,
-        br#"{"command":"deliver","to":"bob","bytes":7}"#,
-        br#"{"command":"txt","from":"bob","plaintext":"00","content_type":256,"ttl":0}"#,
-        br#"{"command":"txt","from":"bob","plaintext":"00","content_type":1,"ttl":-1}"#,
-        br#"{"command":"ask","from":"alice"} trailing"#,
-        br#"{"command":"ask","from":"alice","command":"ask"}"#,
+fn garbage_commands_are_errors_naming_their_field() {
+    // Each is refused, naming the one field whose value is bad, or `command` when the fault is
+    // not one field's (not JSON, not an object, a bad tag, a missing or unknown field).
+    let cases: &[(&[u8], &str)] = &[
+        (b"", "command"),
+        (b"null", "command"),
+        (b"[]", "command"),
+        (b"{}", "command"),
+        (b"\xff\xfe", "command"),
+        (br#"{"command":"launch"}"#, "command"),
+        (br#"{"command":"ask"}"#, "command"),
+        (br#"{"command":"ask","from":"carol"}"#, "from"),
+        (br#"{"command":"ask","from":"alice","extra":1}"#, "command"),
+        (br#"{"command":"fetch-bundle","to":"bob"}"#, "command"),
+        (
+            br#"{"command":"deliver","to":"bob","bytes":"ABCD"}"#,
+            "bytes",
+        ),
+        (
+            br#"{"command":"deliver","to":"bob","bytes":"abc"}"#,
+            "bytes",
+        ),
+        (br#"{"command":"deliver","to":"bob","bytes":7}"#, "bytes"),
+        (br#"{"command":"deliver","to":"carol","bytes":"00"}"#, "to"),
+        (
+            br#"{"command":"txt","from":"bob","plaintext":"00","content_type":256,"ttl":0}"#,
+            "content_type",
+        ),
+        (
+            br#"{"command":"txt","from":"bob","plaintext":"00","content_type":1,"ttl":-1}"#,
+            "ttl",
+        ),
+        (
+            br#"{"command":"txt","from":"bob","plaintext":"0","content_type":1,"ttl":0}"#,
+            "plaintext",
+        ),
+        (br#"{"command":"ask","from":"alice"} trailing"#, "command"),
+        (
+            br#"{"command":"ask","from":"alice","command":"ask"}"#,
+            "command",
+        ),
     ];
-    for c in cases {
+    for (c, field) in cases {
         let err = Command::from_json(c).unwrap_err();
-        assert_eq!(err.field(), "command", "{}", String::from_utf8_lossy(c));
+        assert_eq!(err.field(), *field, "{}", String::from_utf8_lossy(c));
     }
     let big = vec![b' '; MAX_COMMAND_LEN + 1];
     assert!(Command::from_json(&big).is_err());
