@@ -302,15 +302,9 @@ async fn full_lifecycle() {
     );
 
     // verify passes, through the library and through the binary.
-    let report = verify::verify(
-        &Source::http(&server.url()).unwrap(),
-        &id,
-        &pinned,
-        &[],
-        clock.now(),
-    )
-    .await
-    .unwrap();
+    let report = common::verify_http(&server, &id, &pinned, clock.now())
+        .await
+        .unwrap();
     assert_eq!((report.entries, report.secrets, report.claims), (9, 2, 4));
     // The host root and the API base of docs/API.md (`$B`, with or without a slash) alike.
     for url in [
@@ -529,15 +523,9 @@ async fn close_on_win() {
         (Some("closed"), Some("won"))
     );
     assert_eq!(c["seed"], hex::encode([0x77; 32]));
-    let report = verify::verify(
-        &Source::http(&server.url()).unwrap(),
-        &row.id,
-        &pinned,
-        &[],
-        clock.now(),
-    )
-    .await
-    .unwrap();
+    let report = common::verify_http(&server, &row.id, &pinned, clock.now())
+        .await
+        .unwrap();
     assert_eq!(report.claims, 1);
     server.stop().await.unwrap();
 }

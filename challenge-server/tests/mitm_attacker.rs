@@ -79,20 +79,13 @@ impl Arena {
     /// Closes the challenge and runs `verify` over HTTP under the key saved now, which must
     /// pass: every session replayed, every claim and win re-judged from the seed.
     async fn close_and_verify(&self) -> challenge_server::verify::Report {
-        use challenge_server::verify::{self, Source};
         challenges::close(&app(&self.server), &self.id, "operator")
             .await
             .unwrap();
         let pinned = save_server_key(&self.client, &self.dir.path().join("key.json")).await;
-        verify::verify(
-            &Source::http(&self.server.url()).unwrap(),
-            &self.id,
-            &pinned,
-            &[],
-            self.clock.now(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("verify after the close: {e}"))
+        common::verify_http(&self.server, &self.id, &pinned, self.clock.now())
+            .await
+            .unwrap_or_else(|e| panic!("verify after the close: {e}"))
     }
 
     async fn open(&self) -> (Session<'_>, Value) {
@@ -508,7 +501,7 @@ async fn the_forgerys_evidence_is_published_at_the_close_and_verified() {
     ];
     for (name, tamper, reason) in tampers {
         let dir = arena.dir.path().join(format!("export-{name}"));
-        edit_export(&export, &dir, "sessions.json", tamper);
+        common::edit_export(&export, &dir, "sessions.json", tamper);
         match run(dir.clone()).await {
             Err(VerifyError::Mismatch(m)) => assert!(m.contains(reason), "{name}: {m}"),
             other => panic!("{name}: the tampered evidence passed: {other:?}"),
@@ -538,19 +531,6 @@ async fn the_forgerys_evidence_is_published_at_the_close_and_verified() {
 
 /// An edit of an exported document.
 type Tamper<'a> = Box<dyn Fn(&mut Value) + 'a>;
-
-/// A copy of an export directory with `name` edited by `f`.
-fn edit_export(from: &std::path::Path, to: &std::path::Path, name: &str, f: impl Fn(&mut Value)) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-    let mut value: Value =
-        serde_json::from_str(&std::fs::read_to_string(to.join(name)).unwrap()).unwrap();
-    f(&mut value);
-    std::fs::write(to.join(name), serde_json::to_string_pretty(&value).unwrap()).unwrap();
-}
 
 /// On a challenge that closes on a win, the forgery closes it at once, in the transaction that
 /// awards it: the session's final record is logged, and the bots take no more commands.

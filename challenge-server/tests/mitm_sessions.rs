@@ -188,15 +188,9 @@ async fn an_honest_relay_over_http_and_a_tampered_delivery() {
     // export; one changed byte of the record fails it.
     let key_file = dir.path().join("server-key.json");
     let pinned = common::save_server_key(&client, &key_file).await;
-    let report = verify::verify(
-        &Source::http(&server.url()).unwrap(),
-        &id,
-        &pinned,
-        &[],
-        clock.now(),
-    )
-    .await
-    .unwrap();
+    let report = common::verify_http(&server, &id, &pinned, clock.now())
+        .await
+        .unwrap();
     assert_eq!(
         (report.sessions, report.session_wins, report.entries),
         (1, 0, 0)
@@ -441,15 +435,9 @@ async fn a_session_continues_after_a_restart() {
         .await
         .unwrap();
     let pinned = common::save_server_key(&client, &dir.path().join("key.json")).await;
-    let report = verify::verify(
-        &Source::http(&server.url()).unwrap(),
-        &id,
-        &pinned,
-        &[],
-        clock.now(),
-    )
-    .await
-    .unwrap();
+    let report = common::verify_http(&server, &id, &pinned, clock.now())
+        .await
+        .unwrap();
     assert_eq!(report.sessions, 1);
     server.stop().await.unwrap();
 }
@@ -580,15 +568,9 @@ async fn a_claim_must_name_a_session_opened_before_its_commit() {
     // verify re-judges every claim from the log and the seed, and agrees.
     challenges::close(&app, &id, "operator").await.unwrap();
     let pinned = common::save_server_key(&client, &dir.path().join("key.json")).await;
-    let report = verify::verify(
-        &Source::http(&server.url()).unwrap(),
-        &id,
-        &pinned,
-        &[],
-        clock.now(),
-    )
-    .await
-    .unwrap();
+    let report = common::verify_http(&server, &id, &pinned, clock.now())
+        .await
+        .unwrap();
     assert_eq!((report.claims, report.sessions), (4, 1), "{report:?}");
     server.stop().await.unwrap();
 }

@@ -10,7 +10,6 @@ use challenge_server::clock::Clock;
 use challenge_server::log::Event;
 use challenge_server::seed::MasterSeed;
 use challenge_server::tracks::{DEFAULT_REVEAL_WINDOW_SECS, passive};
-use challenge_server::verify::{self, Source};
 use common::{Client, app, commit_secret, config, reveal_secret, spec, start};
 
 #[tokio::test]
@@ -108,15 +107,9 @@ async fn unrevealed_commits_are_void_after_the_reveal_deadline_and_the_win_is_fi
         entries["entries"].as_array().unwrap().len()
     );
 
-    let report = verify::verify(
-        &Source::http(&server.url()).unwrap(),
-        &id,
-        &pinned,
-        &[],
-        clock.now(),
-    )
-    .await
-    .unwrap();
+    let report = common::verify_http(&server, &id, &pinned, clock.now())
+        .await
+        .unwrap();
     assert_eq!(report.claims, 2);
     server.stop().await.unwrap();
 }

@@ -9,7 +9,7 @@ use challenge_server::challenges;
 use challenge_server::clock::Clock;
 use challenge_server::log::Event;
 use challenge_server::seed::MasterSeed;
-use challenge_server::verify::{self, Source, VerifyError};
+use challenge_server::verify::VerifyError;
 use common::{Client, app, config, spec, start};
 
 #[tokio::test]
@@ -78,15 +78,7 @@ async fn a_failed_step_stops_the_traffic_visibly_and_the_close_still_comes() {
     assert_eq!(closed["close_reason"], "deadline");
 
     // verify names the stop.
-    match verify::verify(
-        &Source::http(&server.url()).unwrap(),
-        &id,
-        &pinned,
-        &[],
-        clock.now(),
-    )
-    .await
-    {
+    match common::verify_http(&server, &id, &pinned, clock.now()).await {
         Err(VerifyError::Mismatch(m)) => {
             assert!(m.contains("traffic stopped at transcript entry 2"), "{m}")
         }

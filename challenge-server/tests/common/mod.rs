@@ -430,3 +430,28 @@ pub fn event_of(entry: &Value) -> challenge_server::log::Event {
     let data = hex::decode(entry["data"].as_str().unwrap()).unwrap();
     challenge_server::log::Event::parse(&data).unwrap()
 }
+
+/// A copy of the export directory `from` in `to`, its file `name` edited by `f`: a tampered
+/// export, for `verify` to refuse.
+pub fn edit_export(from: &Path, to: &Path, name: &str, f: impl FnOnce(&mut Value)) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    let mut value: Value =
+        serde_json::from_str(&std::fs::read_to_string(to.join(name)).unwrap()).unwrap();
+    f(&mut value);
+    std::fs::write(to.join(name), serde_json::to_string_pretty(&value).unwrap()).unwrap();
+}
+
+/// `verify` of challenge `id` over the server's HTTP API, under `pinned`, holding no receipts.
+pub async fn verify_http(
+    server: &RunningServer,
+    id: &str,
+    pinned: &challenge_server::verify::PinnedKey,
+    now: u64,
+) -> Result<challenge_server::verify::Report, challenge_server::verify::VerifyError> {
+    let source = challenge_server::verify::Source::http(&server.url()).unwrap();
+    challenge_server::verify::verify(&source, id, pinned, &[], now).await
+}
