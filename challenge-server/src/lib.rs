@@ -49,6 +49,8 @@ pub mod targets;
 pub mod tracks;
 #[cfg(feature = "server")]
 pub mod verify;
+#[cfg(feature = "server")]
+pub mod web;
 
 pub use config::Config;
 pub use error::Error;

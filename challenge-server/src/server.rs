@@ -35,7 +35,12 @@ impl RunningServer {
             })?;
         let addr = listener.local_addr()?;
         let (shutdown, mut stop_http) = watch::channel(false);
-        let router = http::router(app.clone());
+        let base_url = app
+            .config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let router = http::router(app.clone(), base_url);
         let http = tokio::spawn(async move {
             axum::serve(
                 listener,

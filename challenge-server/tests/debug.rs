@@ -83,6 +83,7 @@ async fn debug_never_shows_a_secret() {
         per_address: RateLimiter::new(1, 1),
         monitor: RateLimiter::new(1, 1),
         per_claimant: RateLimiter::new(1, 1),
+        base_url: server.url(),
     };
     assert_hides("HttpState", &state, &secrets);
     assert_hides("Kek", &Kek::from_hex(KEK_HEX).unwrap(), &secrets);

@@ -11,8 +11,8 @@ use super::HttpState;
 use super::error::ApiResult;
 use super::extract::JsonBody;
 use crate::api::{ClaimView, CommitRequest, Receipt, RevealRequest, VerdictView};
-use crate::claims;
 use crate::metrics::Limit;
+use crate::{Error, claims};
 
 /// `POST /claims/commit`: rate-limited per (client address, claimant name), charged only for
 /// a commit that would be accepted, so nobody spends another's budget by naming them in
@@ -22,14 +22,24 @@ pub async fn commit(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<CommitRequest>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
+    let receipt = commit_charged(&s, addr, &req).await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+/// Commits `req` for a client at `addr`, charging the (address, claimant) budget only if the
+/// commit is accepted (shared with the pages' commit form).
+pub async fn commit_charged(
+    s: &HttpState,
+    addr: SocketAddr,
+    req: &CommitRequest,
+) -> Result<Receipt, Error> {
     let key = (s.address_key(addr), req.claimant.clone());
-    let receipt = claims::commit(&s.app, &req, || {
+    claims::commit(&s.app, req, || {
         s.per_claimant
             .check(key)
             .inspect_err(|_| s.app.metrics.refused(Limit::Claimant))
     })
-    .await?;
-    Ok((StatusCode::CREATED, Json(receipt)))
+    .await
 }
 
 /// `POST /claims/{id}/reveal`: opens the commitment and answers with the verdict.

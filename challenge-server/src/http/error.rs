@@ -36,9 +36,32 @@ struct ErrorDetail {
     request_id: Option<String>,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code, field, message, retry_after) = match self.0 {
+/// What a client is told of an [`Error`], the same words for the API's JSON and the pages'
+/// HTML: status, code, field, message, `Retry-After`, and the request id of an internal fault
+/// (its detail goes to the log under that id only).
+#[derive(Debug)]
+pub struct Described {
+    /// The status.
+    pub status: StatusCode,
+    /// The error code.
+    pub code: &'static str,
+    /// The field at fault.
+    pub field: Option<String>,
+    /// What was expected, in words.
+    pub message: String,
+    /// Seconds to wait (429).
+    pub retry_after: Option<u64>,
+    /// The request id of an internal fault.
+    pub request_id: Option<String>,
+    /// Whether it is a database fault (for the metrics).
+    pub database: bool,
+}
+
+impl Described {
+    /// Describes `e`; an internal fault is logged here with its request id.
+    pub fn of(e: Error) -> Self {
+        let database = e.is_database();
+        let (status, code, field, message, retry_after) = match e {
             Error::Invalid { field, message } => (
                 StatusCode::BAD_REQUEST,
                 "invalid",
@@ -79,7 +102,7 @@ impl IntoResponse for ApiError {
                 "unauthorized",
                 Some("authorization".to_owned()),
                 "expected the header `Authorization: Bearer <session token>` with the token \
-                 the session's open returned"
+                     the session's open returned"
                     .to_owned(),
                 None,
             ),
@@ -112,42 +135,58 @@ impl IntoResponse for ApiError {
                 Some(retry_after),
             ),
             Error::Internal(detail) => {
-                let database = detail.starts_with(crate::error::DATABASE_PREFIX);
                 let request_id =
                     crate::keys::random_hex(8).unwrap_or_else(|_| "unknown".to_owned());
                 tracing::error!(request_id, detail, "internal error");
-                let body = ErrorBody {
-                    error: ErrorDetail {
-                        status: 500,
-                        code: "internal",
-                        field: None,
-                        message: "internal error; quote the request id to the operator".to_owned(),
-                        request_id: Some(request_id),
-                    },
+                return Self {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    field: None,
+                    message: "internal error; quote the request id to the operator".to_owned(),
+                    retry_after: None,
+                    request_id: Some(request_id),
+                    database,
                 };
-                let mut response = (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
-                if database {
-                    response.extensions_mut().insert(DatabaseFault);
-                }
-                return response;
             }
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                status: status.as_u16(),
-                code,
-                field,
-                message,
-                request_id: None,
-            },
-        };
-        let mut response = (status, Json(body)).into_response();
-        if let Some(secs) = retry_after
+        Self {
+            status,
+            code,
+            field,
+            message,
+            retry_after,
+            request_id: None,
+            database,
+        }
+    }
+
+    /// Sets `Retry-After` and the database mark on a response made of it.
+    pub fn finish(&self, mut response: Response) -> Response {
+        if let Some(secs) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
+        if self.database {
+            response.extensions_mut().insert(DatabaseFault);
+        }
         response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let d = Described::of(self.0);
+        let body = ErrorBody {
+            error: ErrorDetail {
+                status: d.status.as_u16(),
+                code: d.code,
+                field: d.field.clone(),
+                message: d.message.clone(),
+                request_id: d.request_id.clone(),
+            },
+        };
+        d.finish((d.status, Json(body)).into_response())
     }
 }
 

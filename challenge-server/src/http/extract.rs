@@ -152,6 +152,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
+impl From<HashMap<String, String>> for Params {
+    fn from(map: HashMap<String, String>) -> Self {
+        Params(map)
+    }
+}
+
 impl Params {
     /// A parameter's text, if given.
     pub fn get(&self, name: &str) -> Option<&str> {

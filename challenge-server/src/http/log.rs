@@ -12,6 +12,7 @@ use super::error::ApiResult;
 use super::extract::Params;
 use crate::api::{ConsistencyProofView, InclusionProofView, LogEntries, LogEntryView};
 use crate::log::{MAX_ENTRIES_PAGE, leaf_hash};
+use crate::state::App;
 use crate::{Error, store};
 
 /// `GET /log/checkpoint`: the current tree head, a C2SP checkpoint as a signed note.
@@ -25,13 +26,18 @@ pub async fn entries(
     State(s): State<Arc<HttpState>>,
     params: Params,
 ) -> ApiResult<Json<LogEntries>> {
+    Ok(Json(entries_page(&s.app, &params).await?))
+}
+
+/// The entries page `params` asks for (shared with the HTML log explorer).
+pub async fn entries_page(app: &App, params: &Params) -> Result<LogEntries, Error> {
     params.only(&["from", "limit"])?;
     let from = params.u64("from", Some(0), 0..=u64::MAX >> 1)?;
     let limit = params.u64("limit", Some(100), 1..=MAX_ENTRIES_PAGE)?;
-    let tree_size = s.app.log.size().await;
+    let tree_size = app.log.size().await;
     let to = from.saturating_add(limit).min(tree_size);
-    let rows = store::log::entries(&s.app.store, from, to).await?;
-    Ok(Json(LogEntries {
+    let rows = store::log::entries(&app.store, from, to).await?;
+    Ok(LogEntries {
         tree_size,
         entries: rows
             .into_iter()
@@ -41,7 +47,7 @@ pub async fn entries(
                 data: hex::encode(&data),
             })
             .collect(),
-    }))
+    })
 }
 
 /// `GET /log/proof/inclusion?index=&size=`.
@@ -49,23 +55,28 @@ pub async fn inclusion(
     State(s): State<Arc<HttpState>>,
     params: Params,
 ) -> ApiResult<Json<InclusionProofView>> {
+    Ok(Json(inclusion_proof(&s.app, &params).await?))
+}
+
+/// The inclusion proof `params` asks for (shared with the HTML log explorer).
+pub async fn inclusion_proof(app: &App, params: &Params) -> Result<InclusionProofView, Error> {
     params.only(&["index", "size"])?;
-    let current = s.app.log.size().await;
+    let current = app.log.size().await;
     let size = params.u64("size", Some(current), 1..=current.max(1))?;
     let index = params.u64("index", None, 0..=size.saturating_sub(1))?;
-    let data = store::log::entries(&s.app.store, index, index + 1)
+    let data = store::log::entries(&app.store, index, index + 1)
         .await?
         .pop()
         .map(|(_, data)| data)
         .ok_or_else(|| Error::invalid("index", "no such entry"))?;
-    let proof = s.app.log.inclusion(index, size, &data).await?;
-    Ok(Json(InclusionProofView {
+    let proof = app.log.inclusion(index, size, &data).await?;
+    Ok(InclusionProofView {
         index,
         tree_size: size,
         leaf_hash: hex::encode(proof.leaf_hash),
         root: hex::encode(proof.root),
         proof: proof.proof.iter().map(hex::encode).collect(),
-    }))
+    })
 }
 
 /// `GET /log/proof/consistency?from=&to=`.
@@ -73,16 +84,21 @@ pub async fn consistency(
     State(s): State<Arc<HttpState>>,
     params: Params,
 ) -> ApiResult<Json<ConsistencyProofView>> {
+    Ok(Json(consistency_proof(&s.app, &params).await?))
+}
+
+/// The consistency proof `params` asks for (shared with the HTML log explorer).
+pub async fn consistency_proof(app: &App, params: &Params) -> Result<ConsistencyProofView, Error> {
     params.only(&["from", "to"])?;
-    let current = s.app.log.size().await;
+    let current = app.log.size().await;
     let to = params.u64("to", Some(current), 1..=current.max(1))?;
     let from = params.u64("from", None, 1..=to)?;
-    let proof = s.app.log.consistency(from, to).await?;
-    Ok(Json(ConsistencyProofView {
+    let proof = app.log.consistency(from, to).await?;
+    Ok(ConsistencyProofView {
         from,
         to,
         from_root: hex::encode(proof.from_root),
         to_root: hex::encode(proof.to_root),
         proof: proof.proof.iter().map(hex::encode).collect(),
-    }))
+    })
 }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::Uri;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,6 +30,7 @@ use self::limits::{AddressKey, RateLimiter};
 use crate::Error;
 use crate::metrics::{self, Limit};
 use crate::state::App;
+use crate::web;
 
 /// The handlers' state. Its `Debug` shows the app's (which redacts every secret) and nothing of
 /// the limiters' keys (client addresses).
@@ -41,18 +43,22 @@ pub struct HttpState {
     pub per_claimant: RateLimiter<(AddressKey, String)>,
     /// Health probes per client address, apart from the general budget.
     pub monitor: RateLimiter,
+    /// How the pages name the server.
+    pub base_url: String,
 }
 
 /// Paths with the monitoring budget instead of the general one.
 const MONITOR_PATHS: [&str; 2] = ["/api/v1/health", "/metrics"];
 
-/// The whole router.
-pub fn router(app: Arc<App>) -> Router {
+/// The whole router; `base_url` is how the pages name the server (its public URL, or the
+/// address it listens on).
+pub fn router(app: Arc<App>, base_url: String) -> Router {
     let limits = app.config.limits.clone();
     let state = Arc::new(HttpState {
         per_address: RateLimiter::new(limits.per_address_per_minute, limits.per_address_burst),
         per_claimant: RateLimiter::new(limits.per_claimant_per_minute, limits.per_claimant_burst),
         monitor: RateLimiter::new(limits.monitor_per_minute, limits.monitor_burst),
+        base_url,
         app,
     });
     let api = Router::new()
@@ -76,6 +82,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/challenges/{id}/sessions/{session}/record",
             get(sessions::record),
         )
+        .route("/hall-of-fame", get(public::hall_of_fame))
         .route("/claims/commit", post(claims::commit))
         .route("/claims/{id}", get(claims::claim))
         .route("/claims/{id}/reveal", post(claims::reveal))
@@ -90,10 +97,18 @@ pub fn router(app: Arc<App>) -> Router {
     let timeout = Duration::from_millis(limits.request_timeout_ms.max(1));
     Router::new()
         .nest("/api/v1", api)
-        .route(
-            "/metrics",
-            get(public::metrics).route_layer(middleware::from_fn(tag_route)),
-        )
+        .route("/metrics", get(public::metrics))
+        .route("/", get(web::index))
+        .route(web::STYLESHEET_PATH, get(web::stylesheet))
+        .route("/challenges/{id}", get(web::challenge))
+        .route("/challenges/{id}/transcript", get(web::transcript))
+        .route("/claims", post(web::commit_form))
+        .route("/claims/{id}", get(web::claim))
+        .route("/how-to-claim", get(web::how_to_claim))
+        .route("/hall-of-fame", get(web::hall_of_fame))
+        .route("/log", get(web::log))
+        .route("/log/proof", get(web::log_proof))
+        .route_layer(middleware::from_fn(tag_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), per_address))
@@ -140,7 +155,7 @@ async fn per_address(
             } else {
                 Limit::Address
             });
-        return ApiError(e).into_response();
+        return refusal(request.uri(), e);
     }
     let limit = state.app.config.limits.body_bytes;
     let declared = request
@@ -149,7 +164,7 @@ async fn per_address(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return ApiError(Error::TooLarge { limit }).into_response();
+        return refusal(request.uri(), Error::TooLarge { limit });
     }
     next.run(request).await
 }
@@ -193,15 +208,34 @@ async fn measure(State(state): State<Arc<HttpState>>, request: Request, next: Ne
     response
 }
 
-async fn not_found() -> ApiError {
-    ApiError(Error::NotFound {
-        field: "path",
-        message: "no such endpoint; see docs/API.md (everything is under /api/v1)".to_owned(),
-    })
+/// Whether a path is the API's (JSON errors) rather than a page's (HTML errors).
+fn is_api(uri: &Uri) -> bool {
+    uri.path() == "/api" || uri.path().starts_with("/api/") || uri.path() == "/metrics"
 }
 
-async fn method_not_allowed() -> ApiError {
-    ApiError(Error::MethodNotAllowed)
+/// A refusal before any handler: JSON for the API, a page for the pages, same words.
+fn refusal(uri: &Uri, e: Error) -> Response {
+    if is_api(uri) {
+        ApiError(e).into_response()
+    } else {
+        web::PageError(e).into_response()
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if is_api(&uri) {
+        ApiError(Error::NotFound {
+            field: "path",
+            message: "no such endpoint; see docs/API.md (everything is under /api/v1)".to_owned(),
+        })
+        .into_response()
+    } else {
+        web::not_found().await.into_response()
+    }
+}
+
+async fn method_not_allowed(uri: Uri) -> Response {
+    refusal(&uri, Error::MethodNotAllowed)
 }
 
 impl std::fmt::Debug for HttpState {

@@ -13,9 +13,11 @@ use super::HttpState;
 use super::error::ApiResult;
 use super::extract::Params;
 use crate::api::{
-    ChallengeSummary, ChallengeView, ClaimsPage, HealthView, ServerKeyView, TranscriptPage,
+    ChallengeSummary, ChallengeView, ClaimView, ClaimsPage, HealthView, ServerKeyView,
+    TranscriptPage,
 };
 use crate::log::note::verifier_key;
+use crate::state::App;
 use crate::{Error, challenges, claims, health, store};
 
 /// Largest transcript page.
@@ -31,6 +33,16 @@ pub async fn health(State(s): State<Arc<HttpState>>) -> ApiResult<Json<HealthVie
 pub async fn metrics(State(s): State<Arc<HttpState>>) -> ApiResult<impl IntoResponse> {
     let page = s.app.metrics.render(s.app.log.size().await)?;
     Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], page))
+}
+
+/// `GET /hall-of-fame`: every claim whose verdict is `won`, by challenge and commit log index.
+pub async fn hall_of_fame(State(s): State<Arc<HttpState>>) -> ApiResult<Json<Vec<ClaimView>>> {
+    let mut out = Vec::new();
+    for claim in store::claims::won(&s.app.store).await? {
+        let (_, closed) = claims::find(&s.app, &claim.id).await?;
+        out.push(claims::view(&claim, closed)?);
+    }
+    Ok(Json(out))
 }
 
 /// `GET /server-key`.
@@ -72,12 +84,19 @@ pub async fn transcript(
     let from = params.u64("from", Some(0), 0..=u64::MAX >> 1)?;
     let limit = params.u64("limit", Some(100), 1..=MAX_PAGE)?;
     let row = challenges::find(&s.app, &id, "id").await?;
-    Ok(Json(page(&s, &row.id, from, limit).await?))
+    Ok(Json(transcript_page(&s.app, &row.id, from, limit).await?))
 }
 
-async fn page(s: &HttpState, id: &str, from: u64, limit: u64) -> ApiResult<TranscriptPage> {
-    let published = store::transcript::published_count(&s.app.store, id).await?;
-    let rows = store::transcript::page(&s.app.store, id, from, limit).await?;
+/// Up to `limit` published entries of challenge `id` from `from` (shared with the HTML
+/// transcript browser).
+pub async fn transcript_page(
+    app: &App,
+    id: &str,
+    from: u64,
+    limit: u64,
+) -> Result<TranscriptPage, Error> {
+    let published = store::transcript::published_count(&app.store, id).await?;
+    let rows = store::transcript::page(&app.store, id, from, limit).await?;
     let next_from = rows
         .last()
         .map(|r| r.index + 1)

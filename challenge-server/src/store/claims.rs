@@ -187,6 +187,15 @@ pub async fn for_challenge(store: &Store, challenge: &str) -> Result<Vec<ClaimRo
     rows.iter().map(ClaimRow::from_row).collect()
 }
 
+/// Every claim whose verdict is `won`, by challenge and commit log index (the hall of fame).
+pub async fn won(store: &Store) -> Result<Vec<ClaimRow>, Error> {
+    let rows =
+        sqlx::query("SELECT * FROM claims WHERE verdict = 'won' ORDER BY challenge_id, log_index")
+            .fetch_all(store.pool())
+            .await?;
+    rows.iter().map(ClaimRow::from_row).collect()
+}
+
 /// At most `limit` claims of a challenge whose commit log index is at least `from`, by log index.
 pub async fn page(
     store: &Store,
