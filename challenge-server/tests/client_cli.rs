@@ -200,6 +200,28 @@ fn documented_commands() -> Vec<(usize, String, Option<String>)> {
     out
 }
 
+/// README's researcher commands are docs/CLI.md's, so the test that runs those runs them.
+#[test]
+fn the_readme_commands_are_documented_and_run() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let documented: Vec<String> = documented_commands().into_iter().map(|c| c.1).collect();
+    let mut found = 0;
+    for line in readme.lines() {
+        if let Some(command) = line.strip_prefix("challenge-server client ") {
+            assert!(
+                documented.iter().any(|d| d == command.trim_end()),
+                "README.md: `{command}` is not an example of docs/CLI.md"
+            );
+            found += 1;
+        }
+    }
+    assert_eq!(
+        found, 3,
+        "README's first screen shows the three commands a researcher needs"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_documented_command_runs_against_a_real_server() {
     let s = setup().await;
