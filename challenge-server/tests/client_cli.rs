@@ -416,8 +416,9 @@ fn claim_file(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// A loopback proxy to `upstream` that, while `cut` is set, drops the connection of a claim
-/// commit once it has read the request: the answer is lost after the claim file was written.
+/// A loopback proxy to `upstream` that, while `cut` is set, passes a claim commit to the server
+/// but drops the connection instead of its answer: the commit is taken, the receipt lost,
+/// after the claim file was written.
 async fn cutting_proxy(upstream: String, cut: Arc<AtomicBool>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -430,8 +431,18 @@ async fn cutting_proxy(upstream: String, cut: Arc<AtomicBool>) -> String {
                 };
                 let (mut from_client, mut to_client) = inbound.into_split();
                 let (mut from_server, mut to_server) = outbound.into_split();
+                let mute = Arc::new(AtomicBool::new(false));
+                let muted = mute.clone();
                 let back = tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = from_server.read(&mut buf).await {
+                        if n == 0 || muted.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        if to_client.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
                 });
                 let mut buf = vec![0u8; 64 * 1024];
                 loop {
@@ -439,12 +450,17 @@ async fn cutting_proxy(upstream: String, cut: Arc<AtomicBool>) -> String {
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
-                    if cut.load(Ordering::SeqCst)
-                        && buf[..n].starts_with(b"POST /api/v1/claims/commit")
-                    {
-                        break;
+                    let lose = cut.load(Ordering::SeqCst)
+                        && buf[..n].starts_with(b"POST /api/v1/claims/commit");
+                    if lose {
+                        mute.store(true, Ordering::SeqCst);
                     }
                     if to_server.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    if lose {
+                        // The server takes the commit; its answer goes nowhere.
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                         break;
                     }
                 }
@@ -499,8 +515,8 @@ async fn the_claim_file_is_written_before_the_commit_and_kept_when_it_fails() {
     );
     assert!(!home.join("bad.json").exists());
 
-    // The connection is lost once the commit is sent: the file was written first, with no
-    // receipt; the commit resumes from it with the same nonce.
+    // The connection is lost once the commit is sent, before its answer: the file was written
+    // first, with no receipt; `--resume` finds the commit the server took, with the same nonce.
     let cut = Arc::new(AtomicBool::new(true));
     let upstream = s.server.url().trim_start_matches("http://").to_owned();
     let proxy = cutting_proxy(upstream, cut.clone()).await;
@@ -509,6 +525,7 @@ async fn the_claim_file_is_written_before_the_commit_and_kept_when_it_fails() {
     let out = client(carol.path(), &strs(&s.commit_args("carol", "lost.json"))).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("was lost before the answer"), "{stderr}");
     assert!(
         stderr.contains("claim commit --resume lost.json"),
         "the error says how to go on: {stderr}"
@@ -522,6 +539,11 @@ async fn the_claim_file_is_written_before_the_commit_and_kept_when_it_fails() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--resume lost.json"));
     cut.store(false, Ordering::SeqCst);
+    // The server took it: a second commit of the same commitment would be refused.
+    let (_, claims) = Client::new(&s.server.url())
+        .get(&format!("/challenges/{}/claims", s.id))
+        .await;
+    assert_eq!(claims["claims"][0]["commitment"], file["commitment"]);
     let out = client(carol.path(), &["claim", "commit", "--resume", "lost.json"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(

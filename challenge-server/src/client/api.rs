@@ -57,11 +57,22 @@ impl Api {
         url: &str,
     ) -> Result<String, ClientError> {
         let mut response = request.send().await.map_err(|e| {
-            ClientError::new(
-                ErrorKind::Connection,
-                format!("cannot reach the server at {url}: {}", plain(e)),
-            )
-            .hint("check the server URL and your connection, then run the command again")
+            if e.is_connect() {
+                ClientError::new(
+                    ErrorKind::Connection,
+                    format!("cannot reach the server at {url}: {}", plain(e)),
+                )
+                .hint("check the server URL and your connection, then run the command again")
+            } else {
+                ClientError::new(
+                    ErrorKind::Connection,
+                    format!(
+                        "the connection to {url} was lost before the answer: {}",
+                        plain(e)
+                    ),
+                )
+                .hint("run the command again")
+            }
         })?;
         let status = response.status();
         let retry_after = response

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand_core::CryptoRng;
 use serde_json::{Value, json};
+use target_impl::hazmat::sha256;
 use zeroize::Zeroizing;
 
 use super::api::Api;
@@ -125,8 +126,8 @@ pub enum ClaimCommand {
     },
 }
 
-/// `client claim commit`.
-#[derive(Args, Debug)]
+/// `client claim commit`. Its `Debug` leaves out the secret and the private key.
+#[derive(Args)]
 pub struct CommitArgs {
     /// Challenge id.
     #[arg(required_unless_present = "resume")]
@@ -165,6 +166,23 @@ pub struct CommitArgs {
     /// Sends the commit of a claim file whose commit was never answered (receipt null).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["id", "claimant", "kind", "out"])]
     pub resume: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for CommitArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommitArgs")
+            .field("id", &self.id)
+            .field("claimant", &self.claimant)
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("session", &self.session)
+            .field("party", &self.party)
+            .field("key", &self.key)
+            .field("finding_file", &self.finding_file)
+            .field("out", &self.out)
+            .field("resume", &self.resume)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `client log …`.
@@ -522,6 +540,17 @@ async fn transcript(state: &State, id: &str, out: &Path, quiet: bool) -> Result<
                 "transcript: more than {MAX_TRANSCRIPT_ENTRIES} entries"
             )));
         }
+        for e in &page.entries {
+            let bytes = hex::decode(&e.bytes).map_err(|_| {
+                ClientError::mismatch(format!("transcript entry {}: bytes are not hex", e.index))
+            })?;
+            if e.length != bytes.len() as u64 || e.sha256 != hex::encode(sha256(&[&bytes])) {
+                return Err(ClientError::mismatch(format!(
+                    "transcript entry {}: its length or sha256 is not its bytes'",
+                    e.index
+                )));
+            }
+        }
         bar.set_length(page.published_entries.max(c.published_entries));
         bar.inc(page.entries.len() as u64);
         entries.extend(page.entries);
@@ -722,13 +751,19 @@ async fn commit(
     })?;
     file.receipt = Some(receipt.clone());
     replace_private(&path, &claim_json(&file)?)?;
-    if let Some(seen) = state.seen(state_path)?
-        && seen.size <= head.size
-    {
-        check_grown(&api, seen, head, "the checkpoint you saw last").await?;
-        state.checkpoint = Some(receipt.checkpoint.clone());
-        state.save(state_path)?;
+    // The receipt's tree comes after every checkpoint this client saw before the commit.
+    if let Some(seen) = state.seen(state_path)? {
+        check_grown(&api, seen, head, "the checkpoint you saw last")
+            .await
+            .map_err(|e| {
+                e.hint(format!(
+                    "your claim file {} holds the receipt; keep it and the state file as evidence",
+                    path.display()
+                ))
+            })?;
     }
+    state.checkpoint = Some(receipt.checkpoint.clone());
+    state.save(state_path)?;
     Ok(Done {
         text: format!(
             "committed claim {} to challenge {} (log entry {}); claim file: {}",
@@ -928,4 +963,54 @@ async fn verify_challenge(
             "checkpoints": report.checkpoints, "unrevealed": report.unrevealed,
             "sessions": report.sessions}),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        client: ClientArgs,
+    }
+
+    #[test]
+    fn the_parsed_command_line_never_debug_prints_a_secret() {
+        let secret = "00112233445566778899aabbccddeeff";
+        let cli = Cli::try_parse_from([
+            "client",
+            "claim",
+            "commit",
+            "3f2a9c0d1e4b5a69",
+            "--claimant",
+            "a",
+            "--kind",
+            "secret",
+            "--message",
+            "7",
+            "--secret",
+            secret,
+        ])
+        .unwrap();
+        let debug = format!("{cli:?}");
+        assert!(
+            debug.contains("3f2a9c0d1e4b5a69") && !debug.contains(secret),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn resume_takes_no_new_claim() {
+        assert!(Cli::try_parse_from(["client", "claim", "commit", "--resume", "f.json"]).is_ok());
+        assert!(
+            Cli::try_parse_from([
+                "client", "claim", "commit", "--resume", "f.json", "--out", "g"
+            ])
+            .is_err()
+        );
+        assert!(Cli::try_parse_from(["client", "claim", "commit", "3f2a9c0d1e4b5a69"]).is_err());
+    }
 }
