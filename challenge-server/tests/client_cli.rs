@@ -238,6 +238,8 @@ async fn every_documented_command_runs_against_a_real_server() {
         }
         let out = client(home, &args).await;
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        // The session, for the test's output (`--no-capture`).
+        println!("$ challenge-server client {command}\n{stdout}{stderr}");
         let expected = s.substitute(expected.as_deref().unwrap_or(""));
         let (status, expected) = match expected.strip_prefix("exit status ") {
             Some(rest) => {
@@ -400,6 +402,17 @@ async fn a_forged_forked_or_rolled_back_checkpoint_in_the_state_file_is_caught()
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(s.state_path()).unwrap()).unwrap();
     assert_eq!(state["server_key"], s.key.as_str());
+    // verify: an unknown challenge, and one still open.
+    let out = client(home, &["verify", "0123456789abcdef"]).await;
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("no challenge 0123456789abcdef"));
+    let out = client(home, &["verify", &s.id]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is still open"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = client(home, &["pin", "--server", &url, "--server-key", "nothex"]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("expected 64 lowercase hex digits"));

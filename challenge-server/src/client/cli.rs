@@ -932,6 +932,20 @@ async fn verify_challenge(
         .iter()
         .map(|p| verify::read_receipt_file(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let api = Api::new(&state.server_url)?;
+    let c: ChallengeView = api
+        .get(&format!("/challenges/{id}"))
+        .await
+        .map_err(|e| unknown_challenge(e, id))?;
+    if c.seed.is_none() {
+        return Err(ClientError::usage(format!(
+            "challenge {id} is still open: verify needs the seed revealed at the close (deadline \
+             {}, {})",
+            c.deadline,
+            relative(c.deadline)
+        ))
+        .hint("run `challenge-server client verify` again after the close"));
+    }
     let source = Source::http(&state.server_url)?;
     let bar = progress(
         None,
@@ -941,20 +955,7 @@ async fn verify_challenge(
     let now = now.unwrap_or_else(|| crate::clock::Clock::System.now());
     let result = verify::verify(&source, id, &pinned, &held, now).await;
     bar.finish_and_clear();
-    let report = result.map_err(|e| {
-        let e = ClientError::from(e);
-        if e.message.contains("404") {
-            unknown_challenge(
-                ClientError {
-                    status: Some(404),
-                    ..e
-                },
-                id,
-            )
-        } else {
-            e
-        }
-    })?;
+    let report = result.map_err(ClientError::from)?;
     Ok(Done {
         text: report.summary(id),
         json: json!({"ok": true, "challenge": id, "entries": report.entries,
