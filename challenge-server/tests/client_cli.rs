@@ -629,3 +629,101 @@ async fn the_claim_file_is_written_before_the_commit_and_kept_when_it_fails() {
     assert!(stderr.contains("next: check the server URL"), "{stderr}");
     assert!(!home.join("gone.json").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finding_is_committed_and_revealed_with_its_file_under_a_key_file() {
+    let s = setup().await;
+    let home = s.home.path();
+    // The key as the saved `GET /server-key` document.
+    let (_, doc) = Client::new(&s.server.url()).get("/server-key").await;
+    std::fs::write(home.join("server-key.json"), doc.to_string()).unwrap();
+    let url = s.server.url();
+    let out = client(
+        home,
+        &["pin", "--server", &url, "--server-key", "server-key.json"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(home.join("finding.txt"), "The prekey ids are sequential.").unwrap();
+    let out = client(
+        home,
+        &[
+            "claim",
+            "commit",
+            &s.id,
+            "--claimant",
+            "carol",
+            "--kind",
+            "finding",
+            "--finding-file",
+            "finding.txt",
+            "--out",
+            "finding.json",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = claim_file(&home.join("finding.json"));
+    assert!(
+        file["claim_text"]
+            .as_str()
+            .unwrap()
+            .contains("finding-sha256: ")
+    );
+    assert!(!file["claim_text"].as_str().unwrap().contains("sequential"));
+    let out = client(home, &["claim", "reveal", "finding.json"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--finding-file"));
+    std::fs::write(home.join("other.txt"), "Something else.").unwrap();
+    let out = client(
+        home,
+        &[
+            "claim",
+            "reveal",
+            "finding.json",
+            "--finding-file",
+            "other.txt",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    let out = client(
+        home,
+        &[
+            "--json",
+            "claim",
+            "reveal",
+            "finding.json",
+            "--finding-file",
+            "finding.txt",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let verdict: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(verdict["verdict"], "needs-review");
+    let out = client(home, &["--json", "claim", "status", "finding.json"]).await;
+    let status: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(status["verdict"], "needs-review");
+    assert_eq!(status["kind"], "finding");
+    assert!(status["links"]["verdict_inclusion"].is_string());
+    // A second reveal is refused by the server: its words, exit status 3.
+    let out = client(
+        home,
+        &[
+            "claim",
+            "reveal",
+            "finding.json",
+            "--finding-file",
+            "finding.txt",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("the server refused (409)"),
+        "{}",
+        text(&out.stderr)
+    );
+    s.server.stop().await.unwrap();
+}
