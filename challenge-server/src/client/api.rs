@@ -110,7 +110,7 @@ impl Api {
         if status.is_success() {
             return Ok(text);
         }
-        Err(refusal(url, status.as_u16(), retry_after, &text))
+        Err(refusal(status.as_u16(), retry_after, &text))
     }
 
     /// `GET path` as text.
@@ -163,7 +163,7 @@ fn plain(e: reqwest::Error) -> String {
 
 /// A refusal of the server in plain words: its error document's field and message (docs/API.md,
 /// "Conventions"), a 429's retry time, a 5xx's request id.
-pub fn refusal(url: &str, status: u16, retry_after: Option<u64>, body: &str) -> ClientError {
+pub fn refusal(status: u16, retry_after: Option<u64>, body: &str) -> ClientError {
     let doc: Option<serde_json::Value> = serde_json::from_str(body).ok();
     let error = doc.as_ref().and_then(|d| d.get("error"));
     let field = error.and_then(|e| e.get("field")).and_then(|f| f.as_str());
@@ -208,7 +208,6 @@ pub fn refusal(url: &str, status: u16, retry_after: Option<u64>, body: &str) -> 
     };
     e.status = Some(status);
     e.retry_after = if status == 429 { retry_after } else { None };
-    let _ = url;
     e
 }
 
@@ -219,7 +218,6 @@ mod tests {
     #[test]
     fn refusals_in_plain_words() {
         let e = refusal(
-            "u",
             429,
             Some(17),
             r#"{"error":{"status":429,"code":"rate_limited","field":null,"message":"too many"}}"#,
@@ -228,7 +226,6 @@ mod tests {
         assert_eq!(e.retry_after, Some(17));
         assert!(e.hint.unwrap().contains("wait 17 s"));
         let e = refusal(
-            "u",
             400,
             None,
             r#"{"error":{"status":400,"code":"invalid","field":"commitment","message":"expected hex"}}"#,
@@ -239,7 +236,6 @@ mod tests {
         );
         assert_eq!(e.kind.exit_status(), 3);
         let e = refusal(
-            "u",
             500,
             None,
             r#"{"error":{"request_id":"r-1","message":"internal"}}"#,
