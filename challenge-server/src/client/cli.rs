@@ -636,65 +636,69 @@ async fn find_commit(api: &Api, file: &ClaimFile) -> Result<Option<Receipt>, Cli
     Ok(None)
 }
 
-async fn commit(
-    state_path: &Path,
-    args: CommitArgs,
+/// A claim file to resume: made under the pinned key, its commit never answered.
+fn resume_claim(path: &Path, pinned: &PinnedKey) -> Result<ClaimFile, ClientError> {
+    let file = read_claim_file(path)?;
+    same_key(&file, path, pinned)?;
+    if file.receipt.is_some() {
+        return Err(ClientError::usage(format!(
+            "{} already holds its receipt: the commit was taken",
+            path.display()
+        ))
+        .hint(format!(
+            "reveal it with `challenge-server client claim reveal {}`",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// A new claim file from the flags, written (mode 0600, fsynced with its directory) once the
+/// challenge is known to exist, before anything is sent about it.
+async fn start_claim(
+    api: &Api,
+    pinned: &PinnedKey,
+    args: &CommitArgs,
     rng: &mut impl CryptoRng,
-) -> Result<Done, ClientError> {
-    let mut state = State::load(state_path)?;
-    let pinned = state.pinned()?;
-    let api = Api::new(&state.server_url)?;
-    let (mut file, path, resumed) = match &args.resume {
-        Some(path) => {
-            let file = read_claim_file(path)?;
-            same_key(&file, path, &pinned)?;
-            if file.receipt.is_some() {
-                return Err(ClientError::usage(format!(
-                    "{} already holds its receipt: the commit was taken",
-                    path.display()
-                ))
-                .hint(format!(
-                    "reveal it with `challenge-server client claim reveal {}`",
-                    path.display()
-                )));
-            }
-            (file, path.clone(), true)
-        }
-        None => {
-            let id = args.id.clone().unwrap_or_default();
-            let flags = ClaimFlags {
-                kind: args.kind.clone().unwrap_or_default(),
-                message: args.message,
-                secret: args.secret.clone(),
-                session: args.session,
-                party: args.party.clone(),
-                key: args.key.clone(),
-                private_key: args.private_key.clone(),
-                finding: finding_text(args.finding_file.as_deref())?,
-            };
-            let file = new_claim(
-                &state.server_url,
-                &pinned,
-                &id,
-                args.claimant.as_deref().unwrap_or_default(),
-                &flags,
-                rng,
-            )?;
-            let path = args.out.clone().unwrap_or_else(|| default_out(&file));
-            if path.exists() {
-                return Err(ClientError::usage(format!("{} already exists", path.display()))
-                    .hint("choose another file with --out; an existing claim file is never overwritten"));
-            }
-            // The challenge exists (a typo costs no claim file).
-            let _: ChallengeView = api
-                .get(&format!("/challenges/{id}"))
-                .await
-                .map_err(|e| unknown_challenge(e, &id))?;
-            // On disk (fsynced, with its directory) before the commit is sent.
-            create_private(&path, &claim_json(&file)?)?;
-            (file, path, false)
-        }
+) -> Result<(ClaimFile, PathBuf), ClientError> {
+    let id = args.id.clone().unwrap_or_default();
+    let flags = ClaimFlags {
+        kind: args.kind.clone().unwrap_or_default(),
+        message: args.message,
+        secret: args.secret.clone(),
+        session: args.session,
+        party: args.party.clone(),
+        key: args.key.clone(),
+        private_key: args.private_key.clone(),
+        finding: finding_text(args.finding_file.as_deref())?,
     };
+    let claimant = args.claimant.as_deref().unwrap_or_default();
+    let file = new_claim(&api.root, pinned, &id, claimant, &flags, rng)?;
+    let path = args.out.clone().unwrap_or_else(|| default_out(&file));
+    if path.exists() {
+        return Err(
+            ClientError::usage(format!("{} already exists", path.display())).hint(
+                "choose another file with --out; an existing claim file is never overwritten",
+            ),
+        );
+    }
+    // The challenge exists (a typo costs no claim file).
+    let _: ChallengeView = api
+        .get(&format!("/challenges/{id}"))
+        .await
+        .map_err(|e| unknown_challenge(e, &id))?;
+    create_private(&path, &claim_json(&file)?)?;
+    Ok((file, path))
+}
+
+/// Sends the commit of `file` (kept at `path`), or on a resume first looks for the commit a
+/// lost answer hid; a failure says the file is kept and how to go on.
+async fn send_commit(
+    api: &Api,
+    file: &ClaimFile,
+    path: &Path,
+    resumed: bool,
+) -> Result<Receipt, ClientError> {
     let kept = |e: ClientError| -> ClientError {
         let resume = format!(
             "your claim file {} is kept (no receipt yet); run `challenge-server client claim \
@@ -714,25 +718,33 @@ async fn commit(
             )),
         }
     };
-    let found = if resumed {
-        find_commit(&api, &file).await.map_err(kept)?
-    } else {
-        None
+    if resumed && let Some(receipt) = find_commit(api, file).await.map_err(kept)? {
+        return Ok(receipt);
+    }
+    let request = CommitRequest {
+        challenge: file.challenge.clone(),
+        claimant: file.claimant.clone(),
+        commitment: file.commitment.clone(),
     };
-    let receipt = match found {
-        Some(r) => r,
-        None => api
-            .post(
-                "/claims/commit",
-                &CommitRequest {
-                    challenge: file.challenge.clone(),
-                    claimant: file.claimant.clone(),
-                    commitment: file.commitment.clone(),
-                },
-            )
-            .await
-            .map_err(kept)?,
+    api.post("/claims/commit", &request).await.map_err(kept)
+}
+
+async fn commit(
+    state_path: &Path,
+    args: CommitArgs,
+    rng: &mut impl CryptoRng,
+) -> Result<Done, ClientError> {
+    let mut state = State::load(state_path)?;
+    let pinned = state.pinned()?;
+    let api = Api::new(&state.server_url)?;
+    let (mut file, path, resumed) = match &args.resume {
+        Some(path) => (resume_claim(path, &pinned)?, path.clone(), true),
+        None => {
+            let (file, path) = start_claim(&api, &pinned, &args, rng).await?;
+            (file, path, false)
+        }
     };
+    let receipt = send_commit(&api, &file, &path, resumed).await?;
     let head = check_receipt(
         &api,
         &pinned,
@@ -744,8 +756,9 @@ async fn commit(
     .await
     .map_err(|e| {
         e.hint(format!(
-            "the server's receipt did not verify; your claim file {} is kept without it: keep \
-             the server's answer as evidence",
+            "the server's receipt does not check, so your claim file {} is kept without it; \
+             report it to the operator (`claim commit --resume {}` fetches it again)",
+            path.display(),
             path.display()
         ))
     })?;
