@@ -4,16 +4,20 @@
 //! revealed), reveals them, checks the transparency log like a transparency-log client (each
 //! checkpoint consistent with the last one seen, each receipt included), and runs `verify`.
 //!
-//! [`claim`] and the error and file helpers are pure or local; [`cli`] talks to the server
-//! through [`api`] and checks what it answers with [`audit`], which reuses the verifier's
-//! functions.
+//! [`claim`], [`error`], [`files`] and [`state`] are pure or local; [`cli`] parses the command
+//! line and runs one command module (`pin`, `read`, `commit`, `check`), which talk to the server
+//! through [`api`] and check what it answers with [`audit`], built on the verifier's functions.
 
 pub mod api;
 pub mod audit;
+mod check;
 pub mod claim;
 pub mod cli;
+mod commit;
 pub mod error;
 pub mod files;
+mod pin;
+mod read;
 pub mod state;
 
 pub use cli::{ClientArgs, run};
