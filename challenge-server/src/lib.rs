@@ -20,6 +20,8 @@ pub mod api;
 #[cfg(feature = "server")]
 pub mod challenges;
 pub mod claims;
+#[cfg(feature = "server")]
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use target_impl::hazmat::sha256;
 
@@ -119,9 +119,10 @@ impl PinnedKey {
     }
 }
 
-/// The claim file of DESIGN section 7, written by the researcher client before it sends the
-/// commit.
-#[derive(Clone, Debug, Deserialize)]
+/// The claim file of DESIGN section 7, written by the researcher client (`client claim commit`)
+/// before it sends the commit, with `receipt` null, then rewritten with the receipt. Its
+/// `Debug` leaves out the claim text and the nonce.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct ClaimFile {
     /// The server the claim was sent to.
     pub server_url: String,
@@ -139,8 +140,31 @@ pub struct ClaimFile {
     pub nonce: String,
     /// The commitment.
     pub commitment: String,
-    /// The receipt as the API returned it.
-    pub receipt: Receipt,
+    /// The receipt as the API returned it; null until the commit is answered.
+    pub receipt: Option<Receipt>,
+}
+
+impl std::fmt::Debug for ClaimFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimFile")
+            .field("server_url", &self.server_url)
+            .field("log_origin", &self.log_origin)
+            .field("challenge", &self.challenge)
+            .field("claimant", &self.claimant)
+            .field("commitment", &self.commitment)
+            .field("receipt", &self.receipt)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClaimFile {
+    /// The key the claim file was made under.
+    pub fn pinned_key(&self, what: &str) -> Result<PinnedKey, VerifyError> {
+        Ok(PinnedKey {
+            public: claim_file_key(what, &self.server_key)?,
+            origin: self.log_origin.clone(),
+        })
+    }
 }
 
 /// A receipt the user holds, read from `--receipt FILE`.
@@ -173,7 +197,13 @@ pub fn read_receipt_file(path: &Path) -> Result<HeldReceipt, VerifyError> {
     }
     let file = ClaimFile::deserialize(&value)
         .map_err(|e| source_err(format!("{what}: not a claim file: {e}")))?;
-    let r = &file.receipt;
+    let Some(r) = &file.receipt else {
+        return Err(source_err(format!(
+            "{what}: the claim file has no receipt yet (its commit was never answered): run \
+             `challenge-server client claim commit --resume {}`",
+            path.display()
+        )));
+    };
     if hex::encode(sha256(&[file.claim_text.as_bytes()])) != file.commitment {
         return Err(source_err(format!(
             "{what}: its claim text does not hash to its commitment"
@@ -201,10 +231,7 @@ pub fn read_receipt_file(path: &Path) -> Result<HeldReceipt, VerifyError> {
     }
     Ok(HeldReceipt {
         file: path.display().to_string(),
-        key: Some(PinnedKey {
-            public: claim_file_key(&what, &file.server_key)?,
-            origin: file.log_origin.clone(),
-        }),
-        receipt: file.receipt,
+        key: Some(file.pinned_key(&what)?),
+        receipt: r.clone(),
     })
 }
