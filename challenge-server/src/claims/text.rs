@@ -9,7 +9,7 @@ use crate::Error;
 use crate::api::{CommitRequest, Receipt, RevealRequest};
 use crate::fields::{hex_field, is_id};
 use crate::targets::IdentityKey;
-use crate::tracks::{ClaimBody, SECRET_LEN};
+use crate::tracks::{ClaimBody, SECRET_LEN, SecurityProperty};
 
 /// Longest claimant name.
 pub const MAX_CLAIMANT_LEN: usize = 64;
@@ -52,6 +52,15 @@ pub fn claim_text(
             "kind: key\nsession: {session}\nparty: {party}\nkey: {}\nprivate-key: {}\n",
             key.name(),
             Zeroizing::new(hex::encode(**private)).as_str()
+        ),
+        ClaimBody::PropertySecret {
+            property,
+            message,
+            secret,
+        } => format!(
+            "kind: {}\nmessage: {message}\nsecret: {}\n",
+            property.name(),
+            hex::encode(**secret)
         ),
         ClaimBody::Finding { text } => format!(
             "kind: finding\nfinding-sha256: {}\n",
@@ -106,12 +115,13 @@ pub fn parse_reveal(req: &RevealRequest) -> Result<(ClaimBody, [u8; 32]), Error>
         // A transcript's secret names its message, a session's secret its session.
         "secret" if req.session.is_some() => &["secret", "session"],
         "secret" => &["message", "secret"],
+        _ if SecurityProperty::by_name(kind).is_some() => &["message", "secret"],
         "key" => &["session", "party", "key", "private_key"],
         "finding" => &["finding"],
         _ => {
             return Err(Error::invalid(
                 "kind",
-                "expected \"secret\", \"key\" or \"finding\"",
+                "expected \"secret\", \"key\", \"forward-secrecy\", \"post-compromise\" or \"finding\"",
             ));
         }
     };
@@ -125,8 +135,16 @@ pub fn parse_reveal(req: &RevealRequest) -> Result<(ClaimBody, [u8; 32]), Error>
         ));
     }
     let required = |field: &str| Error::invalid(field, format!("required for kind {kind:?}"));
-    let body = match kind {
-        "secret" => {
+    let body = match (kind, SecurityProperty::by_name(kind)) {
+        (_, Some(property)) => ClaimBody::PropertySecret {
+            property,
+            message: req.message.ok_or_else(|| required("message"))?,
+            secret: Zeroizing::new(hex_field::<SECRET_LEN>(
+                "secret",
+                req.secret.as_deref().ok_or_else(|| required("secret"))?,
+            )?),
+        },
+        ("secret", None) => {
             let secret = req.secret.as_deref().ok_or_else(|| required("secret"))?;
             let secret = Zeroizing::new(hex_field::<SECRET_LEN>("secret", secret)?);
             match req.session {
@@ -142,7 +160,7 @@ pub fn parse_reveal(req: &RevealRequest) -> Result<(ClaimBody, [u8; 32]), Error>
                 },
             }
         }
-        "key" => {
+        ("key", None) => {
             let session = req.session.ok_or_else(|| required("session"))?;
             let party = req.party.as_deref().ok_or_else(|| required("party"))?;
             if party.is_empty()

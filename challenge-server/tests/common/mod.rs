@@ -11,6 +11,7 @@
 )]
 
 pub mod mitm;
+pub mod seizure;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
