@@ -316,13 +316,14 @@ impl Plan {
         Ok(plan)
     }
 
-    /// The published fields: `seize_at`, `seized`, and `protection`, every message grouped by
-    /// its window, protection and reason.
+    /// The published fields, in the order of their names (as a log event keeps them):
+    /// `protection` (every message grouped by its window, protection and reason), `seize_at`
+    /// and `seized`.
     pub fn fields(&self) -> TrackFields {
         TrackFields(vec![
+            ("protection".to_owned(), self.protection_field()),
             ("seize_at".to_owned(), json!(self.params.seize_at)),
             ("seized".to_owned(), json!(self.params.seized.name())),
-            ("protection".to_owned(), self.protection_field()),
         ])
     }
 
