@@ -87,7 +87,7 @@ impl KeptKeysDevice {
         let (count, tail) = rest.split_first().ok_or(StateError::Truncated)?;
         rest = tail;
         if usize::from(*count) > MAX_KEPT_STATES {
-            return Err(StateError::Flag);
+            return Err(StateError::Count);
         }
         let mut kept = VecDeque::with_capacity(usize::from(*count));
         for _ in 0..*count {
@@ -228,6 +228,10 @@ mod tests {
             KeptKeysDevice::restore(&bad).err(),
             Some(StateError::Trailing)
         );
+        let device_len = u32::from_be_bytes(state[1..5].try_into().unwrap()) as usize;
+        bad = state.to_vec();
+        bad[5 + device_len] = MAX_KEPT_STATES as u8 + 1;
+        assert_eq!(KeptKeysDevice::restore(&bad).err(), Some(StateError::Count));
         bad = state.to_vec();
         bad[0] = 9;
         assert_eq!(

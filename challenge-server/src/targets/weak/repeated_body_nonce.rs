@@ -64,6 +64,8 @@ pub enum StateError {
     Truncated,
     /// A presence flag is neither 0 nor 1.
     Flag,
+    /// A count is over its named cap.
+    Count,
     /// Bytes remain after the last field.
     Trailing,
     /// One of the target-impl device states does not restore.
@@ -76,6 +78,7 @@ impl core::fmt::Display for StateError {
             StateError::Version => write!(f, "expected version {WEAK_STATE_VERSION}"),
             StateError::Truncated => f.write_str("truncated"),
             StateError::Flag => f.write_str("a presence flag is neither 0 nor 1"),
+            StateError::Count => f.write_str("a count is over its cap"),
             StateError::Trailing => f.write_str("bytes after the last field"),
             StateError::Device(e) => write!(f, "target-impl device: {e}"),
         }

@@ -17,7 +17,7 @@ pub mod solver;
 mod tests;
 
 use super::Track as _;
-use super::conversation::{self, Step};
+use super::conversation;
 use super::{
     ChallengeSpec, ClaimBody, Entry, Judgement, Parties, Public, Schedule, SecurityProperty, Setup,
     SolveReport, TrackFields, TrackSpec,
@@ -285,10 +285,4 @@ impl super::Track for Seizure {
             None => Ok(report),
         }
     }
-}
-
-/// A wire message entry of this track read back (`None` for the bundle's or a seizure's kind
-/// mismatch), for tests and attackers.
-pub fn message_of(entry: &Entry) -> Option<Step> {
-    Step::from_entry(entry).filter(|s| s.kind != conversation::Kind::Bundle)
 }

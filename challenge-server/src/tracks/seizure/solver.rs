@@ -222,7 +222,7 @@ impl Solver {
             dummy_rng: ChaCha20Rng::from_seed([0; 32]),
         });
         for m in &kept {
-            let read = self.try_fresh(m.index, m.sent_at, &m.bytes, m.initial)?;
+            let read = self.try_fresh(m.sent_at, &m.bytes, m.initial)?;
             if let Some(problem) = self.count(m.index, read) {
                 return Ok(Some(problem));
             }
@@ -270,7 +270,6 @@ impl Solver {
             Ok(Delivery::Message(_))
         );
         let fresh = self.try_fresh(
-            step.index,
             step.sent_at,
             &step.bytes,
             step.kind == conversation::Kind::Initial,
@@ -280,7 +279,7 @@ impl Solver {
 
     /// Whether a fresh restore of the seized state reads a message to the seized party: from
     /// the peer's session, and for an initial message by a PQXDH re-run under a fresh peer name.
-    fn try_fresh(&self, _k: u64, sent_at: u64, bytes: &[u8], initial: bool) -> Result<bool, Error> {
+    fn try_fresh(&self, sent_at: u64, bytes: &[u8], initial: bool) -> Result<bool, Error> {
         let Some(seized) = &self.seized else {
             return Ok(false);
         };
