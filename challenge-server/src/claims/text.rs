@@ -257,6 +257,61 @@ mod tests {
         );
     }
 
+    /// The seizure kinds name a message and a secret, with their kind on the `kind` line; their
+    /// reveals take exactly those fields.
+    #[test]
+    fn property_claims_have_their_kind_line_and_fields() {
+        let reveal = |json: &str| -> Result<(ClaimBody, [u8; 32]), Error> {
+            parse_reveal(&serde_json::from_str(json).unwrap())
+        };
+        let nonce = "11".repeat(32);
+        let secret = "00112233445566778899aabbccddeeff";
+        for (kind, property) in [
+            ("forward-secrecy", SecurityProperty::ForwardSecrecy),
+            ("post-compromise", SecurityProperty::PostCompromise),
+        ] {
+            let (body, n) = reveal(&format!(
+                r#"{{"kind":"{kind}","message":3,"secret":"{secret}","nonce":"{nonce}"}}"#
+            ))
+            .unwrap();
+            assert_eq!(body.kind(), kind);
+            assert!(matches!(
+                &body,
+                ClaimBody::PropertySecret { property: p, message: 3, .. } if *p == property
+            ));
+            let text = claim_text("3f2a9c0d1e4b5a69", "eve", &body, &n);
+            assert_eq!(
+                text.as_str(),
+                format!(
+                    "challenge-server/v1/claim\nchallenge: 3f2a9c0d1e4b5a69\nclaimant: eve\n\
+                     kind: {kind}\nmessage: 3\nsecret: {secret}\nnonce: {nonce}\n"
+                )
+            );
+            let field = |json: String| match reveal(&json) {
+                Err(Error::Invalid { field, .. }) => field,
+                other => panic!("{json}: {other:?}"),
+            };
+            assert_eq!(
+                field(format!(
+                    r#"{{"kind":"{kind}","secret":"{secret}","nonce":"{nonce}"}}"#
+                )),
+                "message"
+            );
+            assert_eq!(
+                field(format!(
+                    r#"{{"kind":"{kind}","message":3,"nonce":"{nonce}"}}"#
+                )),
+                "secret"
+            );
+            assert_eq!(
+                field(format!(
+                    r#"{{"kind":"{kind}","message":3,"session":1,"secret":"{secret}","nonce":"{nonce}"}}"#
+                )),
+                "session"
+            );
+        }
+    }
+
     #[test]
     fn field_checks() {
         assert!(is_claimant("alice.research@lab-1_x"));

@@ -106,6 +106,22 @@ fn demo_schedule_table() {
     assert_eq!(plan.eligible(Window::AfterHealing), [7, 9, 10]);
 }
 
+/// The demo definition is the schedule of the table above, and validates.
+#[test]
+fn the_demo_definition_validates() {
+    let spec = demo_spec().validate(1_700_000_000).unwrap();
+    assert_eq!(spec.track.name(), "seizure");
+    let plan = Plan::from_fields(&spec.params, spec.schedule.messages).unwrap();
+    assert_eq!(
+        plan.params,
+        Params {
+            seize_at: 4,
+            seized: Party::Bob
+        }
+    );
+    assert_eq!(spec.params, plan.fields());
+}
+
 #[test]
 fn a_seizure_challenge_is_solvable_and_the_seized_state_reads_only_what_it_should() {
     for (seized, seize_at, messages) in [
