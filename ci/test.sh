@@ -61,6 +61,12 @@ for part in vectors fuzz bench; do
   fi
 done
 
+# promtool checks the `/metrics` page (challenge-server/tests/metrics.rs), from Debian's package.
+step "promtool (Debian's prometheus package, unpacked under target/tools)"
+PROMTOOL="$(ci/promtool.sh)"
+export PROMTOOL
+echo "$PROMTOOL"
+
 step "doc tests (workspace, all features)"
 cargo test --workspace --all-features --doc
 

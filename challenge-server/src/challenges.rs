@@ -252,6 +252,21 @@ pub async fn run_due_steps(app: &App, id: &str) -> Result<u64, Error> {
     }
 }
 
+/// How long the oldest due entry of challenge `row` has waited at `now`, in seconds (0: every
+/// due entry is published); `None` once it is closed.
+pub fn lag(app: &App, row: &ChallengeRow) -> Result<Option<u64>, Error> {
+    if !row.is_open() {
+        return Ok(None);
+    }
+    let now = app.clock.now();
+    let due = track_of(row)?.due(&row.schedule, now.saturating_add(1));
+    Ok(Some(if row.next_entry < due {
+        now.saturating_sub(row.schedule.time_of(row.next_entry))
+    } else {
+        0
+    }))
+}
+
 /// The first half of a step alone: produces and stores the next entry of challenge `id`
 /// without publishing it, as a kill between the two halves leaves it (tests use this; the
 /// scheduler always runs both halves through [`run_due_steps`]).

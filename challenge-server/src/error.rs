@@ -95,10 +95,20 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// How an internal error from the database begins (the metrics count them apart).
+pub const DATABASE_PREFIX: &str = "database: ";
+
+impl Error {
+    /// Whether it is a database fault.
+    pub fn is_database(&self) -> bool {
+        matches!(self, Error::Internal(detail) if detail.starts_with(DATABASE_PREFIX))
+    }
+}
+
 #[cfg(feature = "server")]
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        Error::Internal(format!("database: {e}"))
+        Error::Internal(format!("{DATABASE_PREFIX}{e}"))
     }
 }
 

@@ -30,6 +30,8 @@ pub mod health;
 pub mod http;
 pub mod keys;
 pub mod log;
+#[cfg(feature = "server")]
+pub mod metrics;
 pub mod pow;
 #[cfg(feature = "server")]
 pub mod scheduler;

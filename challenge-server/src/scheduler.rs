@@ -59,6 +59,11 @@ async fn open_challenges(app: &App) {
         // The health solver follows each published entry (and is rebuilt once after a start).
         match store::challenges::get(&app.store, &id).await {
             Ok(Some(row)) => {
+                match challenges::lag(app, &row) {
+                    Ok(Some(lag)) => app.metrics.lag(&id, lag),
+                    Ok(None) => app.metrics.forget(&id),
+                    Err(e) => tracing::error!(challenge = %id, error = %e, "scheduler lag unknown"),
+                }
                 if let Err(e) = health::advance(app, &row).await {
                     tracing::error!(challenge = %id, error = %e, "health solver failed");
                 }

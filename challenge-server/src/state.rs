@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::fields::hex_field;
 use crate::keys::{Kek, Purpose, ServerKey, token_hash};
 use crate::log::{Event, SizeRecord, TransparencyLog};
+use crate::metrics::Metrics;
 use crate::store::{self, Store};
 use crate::tracks::Solver;
 
@@ -32,6 +33,8 @@ pub struct App {
     pub clock: Clock,
     /// The health solver's cached results.
     pub health: HealthCache,
+    /// The operator's metrics (`GET /metrics`).
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for App {
@@ -44,7 +47,7 @@ impl std::fmt::Debug for App {
             .field("log", &self.log)
             .field("clock", &self.clock)
             .field("health", &self.health)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,6 +110,7 @@ impl App {
             log,
             clock,
             health: HealthCache::default(),
+            metrics: Metrics::new()?,
         }))
     }
 

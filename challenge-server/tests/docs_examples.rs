@@ -6,7 +6,8 @@
 //!   `challenge create --file` and `POST /admin/challenges` parse it, and validated;
 //! - ```` ```toml config ````: a server configuration, loaded by the config loader;
 //! - ```` ```json event ````: a log event;
-//! - ```` ```json response ````: a response body, not an input: it must only be JSON.
+//! - ```` ```json response ````: a response body, not an input: it must only be JSON;
+//! - ```` ```yaml prometheus ````: a Prometheus configuration, checked by `promtool check config`.
 //!
 //! A `toml` or `json` fence with no such word fails the test. JSON request bodies in `sh`
 //! fences (`curl … -d '…'` or `-d "…"`) are loaded as the request type of their endpoint.
@@ -16,6 +17,8 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+
+mod common;
 
 use std::path::PathBuf;
 
@@ -107,6 +110,21 @@ fn load(fence: &Fence) -> Result<bool, String> {
         ("toml" | "json", other) => Err(format!(
             "unmarked or unknown example kind {other:?}: say what it documents \
              (challenge, config, event, response)"
+        )),
+        // promtool reads a whole configuration file, not standard input.
+        ("yaml", Some("prometheus")) => {
+            let Some(promtool) = common::promtool::find("the documented scrape configuration")
+            else {
+                return Ok(false);
+            };
+            let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+            let path = dir.path().join("prometheus.yml");
+            std::fs::write(&path, &fence.text).map_err(|e| e.to_string())?;
+            let path = path.to_str().ok_or("a temporary path that is not UTF-8")?;
+            common::promtool::run(&promtool, &["check", "config", path], "")
+        }
+        ("yaml", other) => Err(format!(
+            "unmarked or unknown example kind {other:?}: say what it documents (prometheus)"
         )),
         ("sh", _) => {
             load_curl_bodies(&fence.text)?;

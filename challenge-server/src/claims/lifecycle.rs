@@ -100,6 +100,7 @@ pub async fn commit(
     .await?;
     tx.commit().await?;
     log.committed();
+    app.metrics.commit();
     // The receipt's head (the tree right after this commit) is recorded before it is given out.
     app.log.served(log_index.saturating_add(1)).await?;
     tracing::info!(claim = %receipt.claim, challenge = %receipt.challenge, log_index, "claim committed");
@@ -179,6 +180,7 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
         session_opened,
     };
     let judged = judge(track, target, &seed, &public, &body, &context)?;
+    let mut superseded = false;
     let verdict = match judged.judgement {
         Judgement::Invalid => "invalid",
         Judgement::NeedsReview => "needs-review",
@@ -195,6 +197,7 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
                     .await?;
                 store::claims::set_verdict(&mut tx, &w.id, "valid-not-first", index, "automatic")
                     .await?;
+                superseded = true;
                 "won"
             }
             None => "won",
@@ -241,6 +244,10 @@ pub async fn reveal(app: &App, id: &str, req: &RevealRequest) -> Result<VerdictV
     }
     tx.commit().await?;
     log.committed();
+    if superseded {
+        app.metrics.verdict(kind, "valid-not-first", "automatic");
+    }
+    app.metrics.verdict(kind, verdict, "automatic");
     tracing::info!(claim = %claim.id, verdict, log_index, "claim revealed");
     Ok(VerdictView {
         claim: claim.id,
@@ -269,7 +276,9 @@ pub async fn decide(app: &App, id: &str, req: &DecisionRequest) -> Result<Verdic
         ));
     }
     let verdict = match req.verdict.as_str() {
-        v @ ("won" | "valid-not-first" | "invalid") => v,
+        "won" => "won",
+        "valid-not-first" => "valid-not-first",
+        "invalid" => "invalid",
         _ => {
             return Err(Error::invalid(
                 "verdict",
@@ -299,6 +308,11 @@ pub async fn decide(app: &App, id: &str, req: &DecisionRequest) -> Result<Verdic
     store::claims::set_verdict(&mut tx, &claim.id, verdict, log_index, "operator").await?;
     tx.commit().await?;
     log.committed();
+    app.metrics.verdict(
+        crate::metrics::kind_label(claim.kind.as_deref()),
+        verdict,
+        "operator",
+    );
     tracing::info!(claim = %claim.id, verdict, log_index, "claim decided by the operator");
     Ok(VerdictView {
         claim: claim.id,

@@ -12,6 +12,7 @@ use super::error::ApiResult;
 use super::extract::JsonBody;
 use crate::api::{ClaimView, CommitRequest, Receipt, RevealRequest, VerdictView};
 use crate::claims;
+use crate::metrics::Limit;
 
 /// `POST /claims/commit`: rate-limited per (client address, claimant name), charged only for
 /// a commit that would be accepted, so nobody spends another's budget by naming them in
@@ -22,7 +23,12 @@ pub async fn commit(
     JsonBody(req): JsonBody<CommitRequest>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
     let key = (s.address_key(addr), req.claimant.clone());
-    let receipt = claims::commit(&s.app, &req, || s.per_claimant.check(key)).await?;
+    let receipt = claims::commit(&s.app, &req, || {
+        s.per_claimant
+            .check(key)
+            .inspect_err(|_| s.app.metrics.refused(Limit::Claimant))
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 

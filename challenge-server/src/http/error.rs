@@ -112,6 +112,7 @@ impl IntoResponse for ApiError {
                 Some(retry_after),
             ),
             Error::Internal(detail) => {
+                let database = detail.starts_with(crate::error::DATABASE_PREFIX);
                 let request_id =
                     crate::keys::random_hex(8).unwrap_or_else(|_| "unknown".to_owned());
                 tracing::error!(request_id, detail, "internal error");
@@ -124,7 +125,11 @@ impl IntoResponse for ApiError {
                         request_id: Some(request_id),
                     },
                 };
-                return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+                let mut response = (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+                if database {
+                    response.extensions_mut().insert(DatabaseFault);
+                }
+                return response;
             }
         };
         let body = ErrorBody {
@@ -145,6 +150,10 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// Marks a response that failed on a database error, for the metrics layer.
+#[derive(Clone, Copy, Debug)]
+pub struct DatabaseFault;
 
 /// A handler's result.
 pub type ApiResult<T> = Result<T, ApiError>;

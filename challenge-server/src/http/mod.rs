@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +27,7 @@ use tower_http::trace::TraceLayer;
 use self::error::ApiError;
 use self::limits::{AddressKey, RateLimiter};
 use crate::Error;
+use crate::metrics::{self, Limit};
 use crate::state::App;
 
 /// The handlers' state. Its `Debug` shows the app's (which redacts every secret) and nothing of
@@ -43,7 +44,7 @@ pub struct HttpState {
 }
 
 /// Paths with the monitoring budget instead of the general one.
-const MONITOR_PATHS: [&str; 1] = ["/api/v1/health"];
+const MONITOR_PATHS: [&str; 2] = ["/api/v1/health", "/metrics"];
 
 /// The whole router.
 pub fn router(app: Arc<App>) -> Router {
@@ -84,10 +85,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/log/proof/consistency", get(log::consistency))
         .route("/admin/challenges", post(admin::create_challenge))
         .route("/admin/challenges/{id}/close", post(admin::close_challenge))
-        .route("/admin/claims/{id}/decision", post(admin::decide_claim));
+        .route("/admin/claims/{id}/decision", post(admin::decide_claim))
+        .route_layer(middleware::from_fn(tag_route));
     let timeout = Duration::from_millis(limits.request_timeout_ms.max(1));
     Router::new()
         .nest("/api/v1", api)
+        .route(
+            "/metrics",
+            get(public::metrics).route_layer(middleware::from_fn(tag_route)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), per_address))
@@ -100,6 +106,7 @@ pub fn router(app: Arc<App>) -> Router {
                 .timeout(timeout),
         )
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(state.clone(), measure))
         .with_state(state)
 }
 
@@ -125,6 +132,14 @@ async fn per_address(
         &state.per_address
     };
     if let Err(e) = limiter.check(key) {
+        state
+            .app
+            .metrics
+            .refused(if std::ptr::eq(limiter, &state.monitor) {
+                Limit::Monitor
+            } else {
+                Limit::Address
+            });
         return ApiError(e).into_response();
     }
     let limit = state.app.config.limits.body_bytes;
@@ -137,6 +152,45 @@ async fn per_address(
         return ApiError(Error::TooLarge { limit }).into_response();
     }
     next.run(request).await
+}
+
+/// The route template a request matched, carried on its response to [`measure`] (which runs
+/// before routing, where no template is known yet).
+#[derive(Clone, Debug)]
+struct Route(MatchedPath);
+
+async fn tag_route(path: MatchedPath, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(Route(path));
+    response
+}
+
+/// Counts every answered request by route template, method and status, with its latency,
+/// and the database faults among them (the outermost layer: rate-limit refusals, timeouts and
+/// unmatched paths count too).
+async fn measure(State(state): State<Arc<HttpState>>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let route = response
+        .extensions()
+        .get::<Route>()
+        .map_or(metrics::UNMATCHED_ROUTE, |r| r.0.as_str());
+    let m = &state.app.metrics;
+    m.request(
+        route,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    if response
+        .extensions()
+        .get::<error::DatabaseFault>()
+        .is_some()
+    {
+        m.database_error();
+    }
+    response
 }
 
 async fn not_found() -> ApiError {

@@ -26,6 +26,13 @@ pub async fn health(State(s): State<Arc<HttpState>>) -> ApiResult<Json<HealthVie
     Ok(Json(health::check(&s.app).await?))
 }
 
+/// `GET /metrics` (outside `/api/v1`, where scrapers look): the operator's counters, in the
+/// OpenMetrics text format (docs/OPERATING.md, "Metrics").
+pub async fn metrics(State(s): State<Arc<HttpState>>) -> ApiResult<impl IntoResponse> {
+    let page = s.app.metrics.render(s.app.log.size().await)?;
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], page))
+}
+
 /// `GET /server-key`.
 pub async fn server_key(State(s): State<Arc<HttpState>>) -> Json<ServerKeyView> {
     let public = s.app.server_key.public();

@@ -11,6 +11,7 @@
 )]
 
 pub mod mitm;
+pub mod promtool;
 pub mod seizure;
 
 use std::io::{BufRead, BufReader};
@@ -112,6 +113,8 @@ pub struct ServerProcess {
     pub url: String,
     /// What it printed (stdout and stderr) before the URL.
     pub before_url: Vec<String>,
+    /// Every later line it prints (stdout and stderr), as they come.
+    output: mpsc::Receiver<String>,
 }
 
 impl ServerProcess {
@@ -184,6 +187,7 @@ impl ServerProcess {
                             process,
                             url,
                             before_url: printed,
+                            output: rx,
                         });
                     }
                     printed.push(line);
@@ -208,6 +212,13 @@ impl ServerProcess {
     /// Kills the process outright (SIGKILL) and reaps it.
     pub fn kill(mut self) {
         self.process.kill();
+    }
+
+    /// Kills the process (SIGKILL) and returns every line it printed after its URL.
+    pub fn kill_and_collect(mut self) -> Vec<String> {
+        self.process.kill();
+        // The pipes close with the process, so the readers end and the channel drains.
+        self.output.iter().collect()
     }
 }
 
