@@ -257,7 +257,7 @@ mod tests {
         );
     }
 
-    /// The seizure kinds name a message and a secret, with their kind on the `kind` line; their
+    /// The security-property kinds name a message and a secret, with their kind on the `kind` line; their
     /// reveals take exactly those fields.
     #[test]
     fn property_claims_have_their_kind_line_and_fields() {
