@@ -257,8 +257,8 @@ mod tests {
         );
     }
 
-    /// The security-property kinds name a message and a secret, with their kind on the `kind` line; their
-    /// reveals take exactly those fields.
+    /// The security-property kinds name a message and a secret, with their kind on the `kind`
+    /// line; their reveals take exactly those fields.
     #[test]
     fn property_claims_have_their_kind_line_and_fields() {
         let reveal = |json: &str| -> Result<(ClaimBody, [u8; 32]), Error> {
