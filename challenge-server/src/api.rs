@@ -468,6 +468,15 @@ pub struct ChallengeHealth {
     pub secrets_pending: u32,
     /// The first problem, if any.
     pub problem: Option<String>,
+    /// For a track that publishes what an attacker holds (a party's device state): the
+    /// published messages the solver read from that alone, where the track says they are
+    /// readable by design. Absent for other tracks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readable: Option<u64>,
+    /// For the same tracks: the published messages the solver tried from that alone and could
+    /// not read, where the track says they are protected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protected: Option<u64>,
 }
 
 /// `GET /health`.

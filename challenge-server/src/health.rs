@@ -83,6 +83,8 @@ pub async fn advance(app: &App, row: &ChallengeRow) -> Result<ChallengeHealth, E
         secrets_confirmed: report.secrets_confirmed,
         secrets_pending: report.secrets_pending,
         problem: report.problem,
+        readable: report.readable,
+        protected: report.protected,
     })
 }
 

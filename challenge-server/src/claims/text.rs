@@ -9,7 +9,7 @@ use crate::Error;
 use crate::api::{CommitRequest, Receipt, RevealRequest};
 use crate::fields::{hex_field, is_id};
 use crate::targets::IdentityKey;
-use crate::tracks::{ClaimBody, SECRET_LEN};
+use crate::tracks::{ClaimBody, SECRET_LEN, SecurityProperty};
 
 /// Longest claimant name.
 pub const MAX_CLAIMANT_LEN: usize = 64;
@@ -52,6 +52,15 @@ pub fn claim_text(
             "kind: key\nsession: {session}\nparty: {party}\nkey: {}\nprivate-key: {}\n",
             key.name(),
             Zeroizing::new(hex::encode(**private)).as_str()
+        ),
+        ClaimBody::PropertySecret {
+            property,
+            message,
+            secret,
+        } => format!(
+            "kind: {}\nmessage: {message}\nsecret: {}\n",
+            property.name(),
+            hex::encode(**secret)
         ),
         ClaimBody::Finding { text } => format!(
             "kind: finding\nfinding-sha256: {}\n",
@@ -106,12 +115,13 @@ pub fn parse_reveal(req: &RevealRequest) -> Result<(ClaimBody, [u8; 32]), Error>
         // A transcript's secret names its message, a session's secret its session.
         "secret" if req.session.is_some() => &["secret", "session"],
         "secret" => &["message", "secret"],
+        _ if SecurityProperty::by_name(kind).is_some() => &["message", "secret"],
         "key" => &["session", "party", "key", "private_key"],
         "finding" => &["finding"],
         _ => {
             return Err(Error::invalid(
                 "kind",
-                "expected \"secret\", \"key\" or \"finding\"",
+                "expected \"secret\", \"key\", \"forward-secrecy\", \"post-compromise\" or \"finding\"",
             ));
         }
     };
@@ -125,8 +135,16 @@ pub fn parse_reveal(req: &RevealRequest) -> Result<(ClaimBody, [u8; 32]), Error>
         ));
     }
     let required = |field: &str| Error::invalid(field, format!("required for kind {kind:?}"));
-    let body = match kind {
-        "secret" => {
+    let body = match (kind, SecurityProperty::by_name(kind)) {
+        (_, Some(property)) => ClaimBody::PropertySecret {
+            property,
+            message: req.message.ok_or_else(|| required("message"))?,
+            secret: Zeroizing::new(hex_field::<SECRET_LEN>(
+                "secret",
+                req.secret.as_deref().ok_or_else(|| required("secret"))?,
+            )?),
+        },
+        ("secret", None) => {
             let secret = req.secret.as_deref().ok_or_else(|| required("secret"))?;
             let secret = Zeroizing::new(hex_field::<SECRET_LEN>("secret", secret)?);
             match req.session {
@@ -142,7 +160,7 @@ pub fn parse_reveal(req: &RevealRequest) -> Result<(ClaimBody, [u8; 32]), Error>
                 },
             }
         }
-        "key" => {
+        ("key", None) => {
             let session = req.session.ok_or_else(|| required("session"))?;
             let party = req.party.as_deref().ok_or_else(|| required("party"))?;
             if party.is_empty()
@@ -237,6 +255,61 @@ mod tests {
             hex::encode(commitment("3f2a9c0d1e4b5a69", "carol", &finding, &nonce)),
             "0b8764349a91d4918cd197e4a9b0ebb1174672900ea04c1f4401ab6ca4367004"
         );
+    }
+
+    /// The security-property kinds name a message and a secret, with their kind on the `kind`
+    /// line; their reveals take exactly those fields.
+    #[test]
+    fn property_claims_have_their_kind_line_and_fields() {
+        let reveal = |json: &str| -> Result<(ClaimBody, [u8; 32]), Error> {
+            parse_reveal(&serde_json::from_str(json).unwrap())
+        };
+        let nonce = "11".repeat(32);
+        let secret = "00112233445566778899aabbccddeeff";
+        for (kind, property) in [
+            ("forward-secrecy", SecurityProperty::ForwardSecrecy),
+            ("post-compromise", SecurityProperty::PostCompromise),
+        ] {
+            let (body, n) = reveal(&format!(
+                r#"{{"kind":"{kind}","message":3,"secret":"{secret}","nonce":"{nonce}"}}"#
+            ))
+            .unwrap();
+            assert_eq!(body.kind(), kind);
+            assert!(matches!(
+                &body,
+                ClaimBody::PropertySecret { property: p, message: 3, .. } if *p == property
+            ));
+            let text = claim_text("3f2a9c0d1e4b5a69", "eve", &body, &n);
+            assert_eq!(
+                text.as_str(),
+                format!(
+                    "challenge-server/v1/claim\nchallenge: 3f2a9c0d1e4b5a69\nclaimant: eve\n\
+                     kind: {kind}\nmessage: 3\nsecret: {secret}\nnonce: {nonce}\n"
+                )
+            );
+            let field = |json: String| match reveal(&json) {
+                Err(Error::Invalid { field, .. }) => field,
+                other => panic!("{json}: {other:?}"),
+            };
+            assert_eq!(
+                field(format!(
+                    r#"{{"kind":"{kind}","secret":"{secret}","nonce":"{nonce}"}}"#
+                )),
+                "message"
+            );
+            assert_eq!(
+                field(format!(
+                    r#"{{"kind":"{kind}","message":3,"nonce":"{nonce}"}}"#
+                )),
+                "secret"
+            );
+            assert_eq!(
+                field(format!(
+                    r#"{{"kind":"{kind}","message":3,"session":1,"secret":"{secret}","nonce":"{nonce}"}}"#
+                )),
+                "session"
+            );
+        }
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //! for a request-driven track ([`Track::sessions`]), its [`Sessions`]: the commands, answers
 //! and hash-chained records of the sessions claimants open.
 
+pub mod conversation;
 pub mod mitm;
 pub mod passive;
+pub mod seizure;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,7 +30,7 @@ pub use mitm::{
 };
 
 /// Every track this server plays; the first is the default of a definition that names none.
-pub static TRACKS: [&dyn Track; 2] = [&passive::Passive, &mitm::Mitm];
+pub static TRACKS: [&dyn Track; 3] = [&passive::Passive, &mitm::Mitm, &seizure::Seizure];
 
 /// The track named `name`.
 pub fn by_name(name: &str) -> Option<&'static dyn Track> {
@@ -343,7 +345,7 @@ impl fmt::Debug for Entry {
 }
 
 /// What a health solver found in the published traffic.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SolveReport {
     /// Published entries examined.
     pub entries_checked: u64,
@@ -353,6 +355,13 @@ pub struct SolveReport {
     pub secrets_pending: u32,
     /// The first problem, if any: the challenge is not solvable as committed.
     pub problem: Option<String>,
+    /// For a track that publishes what an attacker holds (a party's state): the published
+    /// messages that the solver, from that alone, read where the track says they are readable
+    /// by design. `None` for a track without such a game.
+    pub readable: Option<u64>,
+    /// For the same tracks: the published messages the solver tried from that alone and could
+    /// not read, where the track says they are protected.
+    pub protected: Option<u64>,
 }
 
 /// A health solver fed one published entry at a time, so that each entry is solved once, as
@@ -409,6 +418,16 @@ pub enum ClaimBody {
         /// The private key: an Ed25519 seed or an X25519 scalar.
         private: Zeroizing<[u8; 32]>,
     },
+    /// Message `message` carries `secret`, and the track protects it by `property` (a secret
+    /// read despite what the attacker was given).
+    PropertySecret {
+        /// The security property the message's protection rests on.
+        property: SecurityProperty,
+        /// Transcript index.
+        message: u64,
+        /// The secret.
+        secret: Zeroizing<[u8; SECRET_LEN]>,
+    },
     /// A free-form finding (RNG, side channel, implementation), judged by the operator.
     Finding {
         /// Its text.
@@ -422,6 +441,7 @@ impl ClaimBody {
         match self {
             ClaimBody::Secret { .. } | ClaimBody::SessionSecret { .. } => "secret",
             ClaimBody::Key { .. } => "key",
+            ClaimBody::PropertySecret { property, .. } => property.name(),
             ClaimBody::Finding { .. } => "finding",
         }
     }
@@ -432,8 +452,40 @@ impl ClaimBody {
             ClaimBody::SessionSecret { session, .. } | ClaimBody::Key { session, .. } => {
                 Some(*session)
             }
-            ClaimBody::Secret { .. } | ClaimBody::Finding { .. } => None,
+            ClaimBody::Secret { .. }
+            | ClaimBody::PropertySecret { .. }
+            | ClaimBody::Finding { .. } => None,
         }
+    }
+}
+
+/// A security property a claim says was broken: the kind of win it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SecurityProperty {
+    /// A message sent before a party's state was taken, read from that state.
+    ForwardSecrecy,
+    /// A message sent after the ratchet healed, read from a state taken before.
+    PostCompromise,
+}
+
+impl SecurityProperty {
+    /// Every property, in the order claims name them.
+    pub const ALL: [SecurityProperty; 2] = [
+        SecurityProperty::ForwardSecrecy,
+        SecurityProperty::PostCompromise,
+    ];
+
+    /// Its kind of win, in claims and bounties.
+    pub fn name(self) -> &'static str {
+        match self {
+            SecurityProperty::ForwardSecrecy => "forward-secrecy",
+            SecurityProperty::PostCompromise => "post-compromise",
+        }
+    }
+
+    /// The property whose kind of win is `name`.
+    pub fn by_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
     }
 }
 
@@ -441,6 +493,13 @@ impl fmt::Debug for ClaimBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClaimBody::Secret { message, .. } => write!(f, "Secret {{ message: {message}, .. }}"),
+            ClaimBody::PropertySecret {
+                property, message, ..
+            } => write!(
+                f,
+                "PropertySecret {{ property: {}, message: {message}, .. }}",
+                property.name()
+            ),
             ClaimBody::SessionSecret { session, .. } => {
                 write!(f, "SessionSecret {{ session: {session}, .. }}")
             }

@@ -12,6 +12,7 @@
 
 pub mod mitm;
 pub mod promtool;
+pub mod seizure;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -11,12 +11,20 @@
 //!   [`recover_small_identity`] finds a device's long-term private keys.
 //! - `unchecked-tag` ([`UncheckedTag`]): a ratchet message's body tag is not checked, so a
 //!   peer's message with flipped body bits is accepted with its plaintext flipped alike.
+//! - `kept-message-keys` ([`KeptMessageKeys`]): no forward secrecy; the state blob keeps the
+//!   device's states from before each receive, and a replay is retried on them.
+//! - `no-dh-ratchet` ([`NoDhRatchet`]): no post-compromise security; the ratchet's randomness
+//!   comes from a stream whose seed and counter the state blob holds.
 
+mod kept_message_keys;
+mod no_dh_ratchet;
 mod repeated_body_nonce;
 mod session_keys;
 mod small_identity_space;
 mod unchecked_tag;
 
+pub use kept_message_keys::{KeptKeysDevice, KeptMessageKeys, MAX_KEPT_STATES};
+pub use no_dh_ratchet::{NoDhRatchet, NoDhRatchetDevice};
 pub use repeated_body_nonce::{RepeatedBodyNonce, StateError, WEAK_STATE_VERSION, WeakDevice};
 pub use small_identity_space::{
     IDENTITY_SEED_LABEL, IDENTITY_SPACE_BITS, RecoveredIdentity, SmallIdentitySpace,
@@ -35,8 +43,20 @@ pub const SMALL_IDENTITY_SPACE: &str = "small-identity-space";
 /// The flaw name of [`UncheckedTag`].
 pub const UNCHECKED_TAG: &str = "unchecked-tag";
 
+/// The flaw name of [`KeptMessageKeys`].
+pub const KEPT_MESSAGE_KEYS: &str = "kept-message-keys";
+
+/// The flaw name of [`NoDhRatchet`].
+pub const NO_DH_RATCHET: &str = "no-dh-ratchet";
+
 /// Every weakened target's flaw name.
-pub const FLAWS: [&str; 3] = [REPEATED_BODY_NONCE, SMALL_IDENTITY_SPACE, UNCHECKED_TAG];
+pub const FLAWS: [&str; 5] = [
+    REPEATED_BODY_NONCE,
+    SMALL_IDENTITY_SPACE,
+    UNCHECKED_TAG,
+    KEPT_MESSAGE_KEYS,
+    NO_DH_RATCHET,
+];
 
 /// The weakened target named `name`, if this build has it.
 pub fn by_name(name: &str) -> Option<&'static dyn Target> {
@@ -44,6 +64,8 @@ pub fn by_name(name: &str) -> Option<&'static dyn Target> {
         REPEATED_BODY_NONCE => Some(&RepeatedBodyNonce),
         SMALL_IDENTITY_SPACE => Some(&SmallIdentitySpace),
         UNCHECKED_TAG => Some(&UncheckedTag),
+        KEPT_MESSAGE_KEYS => Some(&KeptMessageKeys),
+        NO_DH_RATCHET => Some(&NoDhRatchet),
         _ => None,
     }
 }
@@ -208,7 +230,9 @@ mod tests {
             [
                 "repeated-body-nonce",
                 "small-identity-space",
-                "unchecked-tag"
+                "unchecked-tag",
+                "kept-message-keys",
+                "no-dh-ratchet"
             ]
         );
         for flaw in FLAWS {

@@ -64,6 +64,8 @@ pub enum StateError {
     Truncated,
     /// A presence flag is neither 0 nor 1.
     Flag,
+    /// A count is over its named cap.
+    Count,
     /// Bytes remain after the last field.
     Trailing,
     /// One of the target-impl device states does not restore.
@@ -76,6 +78,7 @@ impl core::fmt::Display for StateError {
             StateError::Version => write!(f, "expected version {WEAK_STATE_VERSION}"),
             StateError::Truncated => f.write_str("truncated"),
             StateError::Flag => f.write_str("a presence flag is neither 0 nor 1"),
+            StateError::Count => f.write_str("a count is over its cap"),
             StateError::Trailing => f.write_str("bytes after the last field"),
             StateError::Device(e) => write!(f, "target-impl device: {e}"),
         }
@@ -196,11 +199,20 @@ fn device_from(bytes: &[u8]) -> Result<Device, StateError> {
     Device::from_bytes(bytes).map_err(StateError::Device)
 }
 
-fn put_lv(out: &mut Vec<u8>, bytes: &[u8]) {
+/// Appends `u32be(len(bytes)) ‖ bytes` (the weak devices' state blobs).
+pub(super) fn put_lv(out: &mut Vec<u8>, bytes: &[u8]) {
     // A device state is far below 4 GiB (its every list is capped).
     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(bytes);
+}
+
+/// Reads one `u32be(len) ‖ bytes` field off the front of `rest`.
+pub(super) fn read_lv<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], StateError> {
+    let mut r = Reader(rest);
+    let field = r.lv()?;
+    *rest = r.0;
+    Ok(field)
 }
 
 struct Reader<'a>(&'a [u8]);

@@ -273,6 +273,7 @@ fn empty_report(problem: Option<String>) -> SolveReport {
         secrets_confirmed: 0,
         secrets_pending: 0,
         problem,
+        ..SolveReport::default()
     }
 }
 
@@ -366,7 +367,7 @@ impl super::Track for Mitm {
                 _ => false,
             },
             // A transcript message: this track publishes none.
-            ClaimBody::Secret { .. } => false,
+            ClaimBody::Secret { .. } | ClaimBody::PropertySecret { .. } => false,
             ClaimBody::Finding { .. } => return Ok(Judgement::NeedsReview),
         };
         Ok(if valid {
