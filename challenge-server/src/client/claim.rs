@@ -196,6 +196,12 @@ pub fn describe(body: &ClaimBody) -> String {
             key,
             ..
         } => format!("{party}'s {} key in session {session}", key.name()),
+        ClaimBody::PropertySecret {
+            property, message, ..
+        } => format!(
+            "the secret of transcript entry {message} ({})",
+            property.name()
+        ),
         ClaimBody::Finding { .. } => "a finding".to_owned(),
     }
 }
