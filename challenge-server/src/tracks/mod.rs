@@ -9,6 +9,7 @@
 //! for a request-driven track ([`Track::sessions`]), its [`Sessions`]: the commands, answers
 //! and hash-chained records of the sessions claimants open.
 
+pub mod ind_cca;
 pub mod mitm;
 pub mod passive;
 

@@ -1,0 +1,3 @@
+//! The `ind-cca` track (a theoretical break counts).
+
+pub mod threshold;
