@@ -26,10 +26,11 @@ use common::*;
 use serde_json::json;
 
 /// Every weakened target's flaw name (src/targets/weak/mod.rs).
-const FLAWS: [&str; 3] = [
+const FLAWS: [&str; 4] = [
     "repeated-body-nonce",
     "small-identity-space",
     "unchecked-tag",
+    "malleable-field",
 ];
 /// The module of the weak targets, as its paths appear in a binary's symbols and debug info.
 const WEAK_MODULE: &str = "targets::weak";

@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod ind_cca;
 pub mod mitm;
 
 use std::io::{BufRead, BufReader};

@@ -11,12 +11,16 @@
 //!   [`recover_small_identity`] finds a device's long-term private keys.
 //! - `unchecked-tag` ([`UncheckedTag`]): a ratchet message's body tag is not checked, so a
 //!   peer's message with flipped body bits is accepted with its plaintext flipped alike.
+//! - `malleable-field` ([`MalleableField`]): one unauthenticated trailing byte on every wire
+//!   message, so a re-encoded message decrypts to the same plaintext.
 
+mod malleable_field;
 mod repeated_body_nonce;
 mod session_keys;
 mod small_identity_space;
 mod unchecked_tag;
 
+pub use malleable_field::{MalleableField, MalleableFieldDevice, TRAILING_BYTE};
 pub use repeated_body_nonce::{RepeatedBodyNonce, StateError, WEAK_STATE_VERSION, WeakDevice};
 pub use small_identity_space::{
     IDENTITY_SEED_LABEL, IDENTITY_SPACE_BITS, RecoveredIdentity, SmallIdentitySpace,
@@ -35,8 +39,16 @@ pub const SMALL_IDENTITY_SPACE: &str = "small-identity-space";
 /// The flaw name of [`UncheckedTag`].
 pub const UNCHECKED_TAG: &str = "unchecked-tag";
 
+/// The flaw name of [`MalleableField`].
+pub const MALLEABLE_FIELD: &str = "malleable-field";
+
 /// Every weakened target's flaw name.
-pub const FLAWS: [&str; 3] = [REPEATED_BODY_NONCE, SMALL_IDENTITY_SPACE, UNCHECKED_TAG];
+pub const FLAWS: [&str; 4] = [
+    REPEATED_BODY_NONCE,
+    SMALL_IDENTITY_SPACE,
+    UNCHECKED_TAG,
+    MALLEABLE_FIELD,
+];
 
 /// The weakened target named `name`, if this build has it.
 pub fn by_name(name: &str) -> Option<&'static dyn Target> {
@@ -44,6 +56,7 @@ pub fn by_name(name: &str) -> Option<&'static dyn Target> {
         REPEATED_BODY_NONCE => Some(&RepeatedBodyNonce),
         SMALL_IDENTITY_SPACE => Some(&SmallIdentitySpace),
         UNCHECKED_TAG => Some(&UncheckedTag),
+        MALLEABLE_FIELD => Some(&MalleableField),
         _ => None,
     }
 }
@@ -208,7 +221,8 @@ mod tests {
             [
                 "repeated-body-nonce",
                 "small-identity-space",
-                "unchecked-tag"
+                "unchecked-tag",
+                "malleable-field"
             ]
         );
         for flaw in FLAWS {
