@@ -3,8 +3,8 @@
 //! and strips the last byte of every message it receives, whatever its value, before handing
 //! the rest to target-impl (the Jakobsen–Orlandi pattern: MTProto's padding was not covered by
 //! its MAC). So each message has 256 encodings that decrypt to the same plaintext, and a
-//! re-encoded challenge ciphertext is not the challenge ciphertext: the decryption oracle of an
-//! IND-CCA game decrypts it. The device state is target-impl's.
+//! re-encoded challenge ciphertext is not the challenge ciphertext, and a chosen-ciphertext
+//! game's decryption oracle decrypts it. The device state is target-impl's.
 
 use rand_core::CryptoRng;
 

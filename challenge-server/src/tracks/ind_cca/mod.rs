@@ -51,11 +51,14 @@ pub mod label {
 /// The label of a game's record `head_0`.
 pub const RECORD_LABEL: &[u8] = b"challenge-server/v1/ind-cca-record\n";
 
+/// Most rounds per game: a guess of this many bits is 12,500 hex digits, within the server's
+/// default request body cap of 16 KiB (the judge itself takes up to [`threshold::MAX_ROUNDS`]).
+pub const MAX_GAME_ROUNDS: u64 = 50_000;
 /// Longest `m0`, `m1` or `plaintext`, in bytes.
 pub const MAX_PLAINTEXT_LEN: usize = 1024;
 /// Longest byte string `decrypt` takes.
 pub const MAX_DECRYPT_LEN: usize = 16 * 1024;
-/// Longest command JSON (a guess of [`threshold::MAX_ROUNDS`] bits is 25,000 hex digits).
+/// Longest command JSON.
 pub const MAX_COMMAND_LEN: usize = 2 * MAX_DECRYPT_LEN + 1024;
 /// Longest device state a [`GameState`] holds.
 pub const MAX_DEVICE_STATE_LEN: usize = 1 << 20;
@@ -103,7 +106,7 @@ impl Default for Params {
 impl Params {
     /// Each parameter's name and its range.
     const RANGES: [(&'static str, u64, u64); 6] = [
-        ("rounds", 1, threshold::MAX_ROUNDS),
+        ("rounds", 1, MAX_GAME_ROUNDS),
         ("oracle_calls", 0, MAX_ORACLE_CALLS),
         (
             "games_per_claimant_per_hour",
