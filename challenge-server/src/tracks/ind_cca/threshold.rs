@@ -253,6 +253,9 @@ mod tests {
         assert_eq!(min_correct(1_000, 1_000).unwrap(), Some(596));
         assert_eq!(min_correct(10_000, 1_000).unwrap(), Some(5_301));
         assert_eq!(rounds_for_advantage(1, 20, 1_000).unwrap(), Some(3_631));
+        // The shortest win at G = 1000: 30 rounds, all right (2^20 · 1000 < 2^30).
+        assert_eq!(min_correct(30, 1_000).unwrap(), Some(30));
+        assert_eq!(min_correct(29, 1_000).unwrap(), None);
     }
 
     #[test]
