@@ -25,7 +25,8 @@ if ! cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $cargo_fuzz_version
   step "installing cargo-fuzz $cargo_fuzz_version"
   cargo install cargo-fuzz --version "$cargo_fuzz_version" --locked
 fi
-# Every [[bin]] of fuzz/Cargo.toml, unless FUZZ_TARGETS names a subset.
+# Every [[bin]] of fuzz/Cargo.toml (the server's: claim_text, mitm_session, ind_cca_game), unless
+# FUZZ_TARGETS names a subset.
 read -r -a targets <<<"${FUZZ_TARGETS:-$(cargo fuzz list --fuzz-dir fuzz | tr '\n' ' ')}"
 
 # The harness (fuzz/src) is linted by the root clippy in ci/test.sh, which builds it into

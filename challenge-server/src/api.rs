@@ -381,44 +381,18 @@ pub struct SessionRecordView {
     pub wins: Option<Vec<SessionWinView>>,
 }
 
-/// What a bot accepted in a win awarded during a session (a forgery): sealed under the KEK
-/// until the close, public after it, when `verify` compares it with the replay's.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WinEvidence {
-    /// The bot that accepted the message.
-    pub to: String,
-    /// Its content type.
-    pub content_type: u8,
-    /// Its authenticated send time.
-    pub sent_at: u64,
-    /// Its TTL.
-    pub ttl: u32,
-    /// The plaintext the bot accepted, hex.
-    pub plaintext: String,
-}
-
-impl core::fmt::Debug for WinEvidence {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("WinEvidence")
-            .field("to", &self.to)
-            .field("plaintext_hex_len", &self.plaintext.len())
-            .finish_non_exhaustive()
-    }
-}
-
 /// A win awarded during a session, as the record shows it after the close.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionWinView {
     /// The record entry (command index) that won.
     pub k: u64,
-    /// The kind of win (`forgery`).
+    /// The kind of win.
     pub kind: String,
     /// Log index of its `session-win` event.
     pub log_index: u64,
-    /// What the bot accepted.
-    pub evidence: WinEvidence,
+    /// Its evidence, as the track wrote it (an object; sealed until the close).
+    pub evidence: TrackFields,
 }
 
 /// `GET /log/proof/inclusion`.

@@ -5,10 +5,9 @@
 //! one transaction, so an index is never run twice with other input.
 
 use serde::Serialize;
-use zeroize::Zeroizing;
 
 use crate::Error;
-use crate::api::{SessionWinView, WinEvidence};
+use crate::api::SessionWinView;
 use crate::challenges::{self, open_seed, target_of, track_of};
 use crate::claims::is_claimant;
 use crate::keys::{Purpose, ct_eq32, random_hex};
@@ -17,7 +16,7 @@ use crate::pow;
 use crate::state::App;
 use crate::store::sessions::{self as rows, SessionRow};
 use crate::store::{self, Tx};
-use crate::tracks::{Answer, Command, Record, SessionState, Sessions, TrackFields};
+use crate::tracks::{Record, Sessions, TrackFields};
 
 /// The label of the proof-of-work MAC key derived from the KEK.
 const POW_KEY_LABEL: &str = "pow-token";
@@ -220,13 +219,13 @@ pub async fn open(app: &App, id: &str, req: &OpenRequest) -> Result<OpenedView, 
     })
 }
 
-fn seal_state(app: &App, id: &str, s: u64, state: &SessionState) -> Result<Vec<u8>, Error> {
+fn seal_state(app: &App, id: &str, s: u64, state: &[u8]) -> Result<Vec<u8>, Error> {
     app.kek.seal(
         Purpose::SessionState {
             challenge: id,
             session: s,
         },
-        &state.to_bytes(),
+        state,
     )
 }
 
@@ -261,7 +260,7 @@ async fn session_in(tx: &mut Tx, id: &str, s: u64) -> Result<SessionRow, Error> 
 
 /// Runs one command of session `s` of challenge `id` for the holder of its token; answers
 /// with the public answer's JSON once its entry and the new state are durable. A win awarded
-/// by the command (a forgery) is logged as `session-win` in the same transaction.
+/// by the command is logged as `session-win` in the same transaction.
 pub async fn command(
     app: &App,
     id: &str,
@@ -280,17 +279,14 @@ pub async fn command(
             message: "the challenge is closed: its sessions take no more commands".to_owned(),
         });
     }
-    let input = Command::from_json(body)?;
     let target = target_of(&row)?;
-    let plain = app.kek.open(
+    let state = app.kek.open(
         Purpose::SessionState {
             challenge: id,
             session: s,
         },
         &session.sealed_state,
     )?;
-    let mut state = SessionState::from_bytes(target, &plain)
-        .map_err(|e| Error::internal(format!("session {s} state: {e}")))?;
     let mut record = Record {
         head: session.head,
         len: session.entries,
@@ -299,10 +295,10 @@ pub async fn command(
     let seed = open_seed(app, &row)?;
     let now = app.clock.now();
     let k = record.len;
-    let outcome = sessions.command(target, &seed, &public, &mut state, &mut record, now, &input)?;
-    let sealed = seal_state(app, id, s, &state)?;
+    let outcome = sessions.command(target, &seed, &public, &state, &mut record, now, body)?;
+    let sealed = seal_state(app, id, s, &outcome.state)?;
     rows::record_command(&mut tx, id, s, k, &outcome.entry, &sealed, &record.head).await?;
-    if let Answer::Accepted { win: Some(forgery) } = &outcome.answer {
+    if let Some(win) = &outcome.win {
         let log_index = log
             .append(
                 &mut tx,
@@ -310,37 +306,30 @@ pub async fn command(
                     challenge: id.to_owned(),
                     session: s,
                     k,
-                    kind: "forgery".to_owned(),
+                    kind: win.kind.to_owned(),
                     claimant: session.claimant.clone(),
                     head: hex::encode(record.head),
                     time: now,
                 },
             )
             .await?;
-        let evidence = Zeroizing::new(serde_json::to_vec(&WinEvidence {
-            to: forgery.to.name().to_owned(),
-            content_type: forgery.content_type,
-            sent_at: forgery.sent_at,
-            ttl: forgery.ttl,
-            plaintext: hex::encode(forgery.plaintext.as_slice()),
-        })?);
         let sealed_evidence = app.kek.seal(
             Purpose::SessionWin {
                 challenge: id,
                 session: s,
                 k,
             },
-            &evidence,
+            &win.evidence,
         )?;
-        rows::insert_win(&mut tx, id, s, k, "forgery", log_index, &sealed_evidence).await?;
-        tracing::info!(challenge = %id, session = s, k, log_index, "forgery awarded");
+        rows::insert_win(&mut tx, id, s, k, win.kind, log_index, &sealed_evidence).await?;
+        tracing::info!(challenge = %id, session = s, k, log_index, kind = win.kind, "win awarded");
         if row.close_on_win {
             challenges::close_in(app, &mut log, &mut tx, &row, "won").await?;
         }
     }
     tx.commit().await?;
     log.committed();
-    Ok(outcome.answer.public())
+    Ok(outcome.answer)
 }
 
 /// A page of a session's record, as [`record`] reads it.
@@ -409,7 +398,7 @@ async fn wins_of(app: &App, id: &str, s: u64) -> Result<Vec<SessionWinView>, Err
             &win.sealed_evidence,
         )?;
         // The error's position only: its message could quote the evidence.
-        let evidence: WinEvidence = serde_json::from_slice(&plain).map_err(|e| {
+        let evidence: TrackFields = serde_json::from_slice(&plain).map_err(|e| {
             Error::internal(format!(
                 "session {s}: win {}: the evidence does not parse (column {})",
                 win.k,

@@ -1,5 +1,5 @@
 //! Replays the server's fuzz targets' regression inputs (`fuzz/regressions/{claim_text,
-//! mitm_session}/*`, each a failure a fuzzer once found) and their seed corpora through the very
+//! mitm_session,ind_cca_game}/*`, each a failure a fuzzer once found) and their seed corpora through the very
 //! harness bodies the libFuzzer binaries run, included here from `fuzz/src/server/mod.rs` (the
 //! replay loop from `fuzz/src/corpus.rs`), so `cargo test` checks them without building
 //! libFuzzer (target-impl's own test replays the protocol's targets).
@@ -127,5 +127,31 @@ fn a_flipped_message_is_refused() {
     assert_eq!(
         harness::mitm_session::run(&steps)[3..],
         ["delivery:refused", "delivery:accepted"]
+    );
+}
+
+/// The ind-cca game's harness: a re-encoded challenge ciphertext is refused on target-impl, the
+/// exact one is the challenge, and a guess of too few rounds is judged and loses.
+#[test]
+fn an_ind_cca_game_answers_as_documented() {
+    use harness::ind_cca_game::{Payload as P, Pick as B, Step as S};
+    let steps = [
+        S::Challenge(B::Alice, 16, 1, 0),
+        S::Decrypt(B::Bob, P::Flipped(0, 500, 1)),
+        S::Decrypt(B::Bob, P::Genuine(0)),
+        S::Guess(0, false),
+        S::Guess(0, true),
+        S::Challenge(B::Bob, 1, 1, 0),
+    ];
+    assert_eq!(
+        harness::ind_cca_game::run(&steps),
+        [
+            "ciphertext",
+            "decryption:refused",
+            "decryption:challenge",
+            "refused:bits",
+            "won:false",
+            "refused:session",
+        ]
     );
 }

@@ -26,12 +26,13 @@ use common::*;
 use serde_json::json;
 
 /// Every weakened target's flaw name (src/targets/weak/mod.rs).
-const FLAWS: [&str; 5] = [
+const FLAWS: [&str; 6] = [
     "repeated-body-nonce",
     "small-identity-space",
     "unchecked-tag",
     "kept-message-keys",
     "no-dh-ratchet",
+    "malleable-field",
 ];
 /// The module of the weak targets, as its paths appear in a binary's symbols and debug info.
 const WEAK_MODULE: &str = "targets::weak";

@@ -6,13 +6,16 @@
 //! What every track shares is defined here: the definition a challenge is created from
 //! ([`ChallengeSpec`]), its schedule, the committed secrets, the parties' devices, the
 //! transcript [`Entry`], the health [`Solver`] and the claims a [`Track::judge`] decides; and,
-//! for a request-driven track ([`Track::sessions`]), its [`Sessions`]: the commands, answers
-//! and hash-chained records of the sessions claimants open.
+//! for a request-driven track ([`Track::sessions`]), its [`Sessions`] (module [`sessions`]):
+//! the commands, answers and hash-chained records ([`record`]) of the sessions claimants open.
 
 pub mod conversation;
+pub mod ind_cca;
 pub mod mitm;
 pub mod passive;
+pub mod record;
 pub mod seizure;
+pub mod sessions;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,13 +27,16 @@ use crate::Error;
 use crate::seed::MasterSeed;
 use crate::targets::{IdentityKey, Target, TargetDevice};
 
-pub use mitm::{
-    Answer, Bot, Command, CommandError, Forgery, Opened, Outcome, Record, RecordEntry,
-    ReplayReport, ReplayedForgery, SessionState, StateError,
-};
+pub use record::{Record, RecordEntry};
+pub use sessions::{Opened, Outcome, ReplayReport, ReplayedWin, SessionLimits, Sessions, Win};
 
 /// Every track this server plays; the first is the default of a definition that names none.
-pub static TRACKS: [&dyn Track; 3] = [&passive::Passive, &mitm::Mitm, &seizure::Seizure];
+pub static TRACKS: [&dyn Track; 4] = [
+    &passive::Passive,
+    &mitm::Mitm,
+    &seizure::Seizure,
+    &ind_cca::IndCca,
+];
 
 /// The track named `name`.
 pub fn by_name(name: &str) -> Option<&'static dyn Track> {
@@ -121,75 +127,6 @@ pub trait Track: Send + Sync + fmt::Debug {
     fn sessions(&self) -> Option<&dyn Sessions> {
         None
     }
-}
-
-/// A request-driven track's sessions: each is opened by a claimant, driven one [`Command`] at a
-/// time, and recorded in a hash-chained [`Record`]. Pure functions of the seed, the published
-/// parameters and the recorded inputs: the caller stores the state, the record entries and
-/// the head, and makes each durable before it sends an answer.
-pub trait Sessions: Send + Sync + fmt::Debug {
-    /// The published limits on opening and keeping sessions, which the lifecycle enforces.
-    fn limits(&self, public: &Public) -> Result<SessionLimits, Error>;
-
-    /// Opens session `s` (0 first, sequential per challenge) of `challenge` for `claimant` at
-    /// `now`: the bots' state, the session's published fields, and its record holding entry
-    /// 0 (the open).
-    #[allow(clippy::too_many_arguments)]
-    fn open(
-        &self,
-        target: &dyn Target,
-        seed: &MasterSeed,
-        public: &Public,
-        challenge: &str,
-        s: u64,
-        claimant: &str,
-        now: u64,
-    ) -> Result<Opened, Error>;
-
-    /// Runs one command at `now`. A [`CommandError`] is decided from public state before any
-    /// call to the target, and changes and records nothing; every command that reaches the
-    /// target changes `state` and appends exactly one entry to `record` (the outcome's
-    /// `entry`).
-    #[allow(clippy::too_many_arguments)]
-    fn command(
-        &self,
-        target: &dyn Target,
-        seed: &MasterSeed,
-        public: &Public,
-        state: &mut SessionState,
-        record: &mut Record,
-        now: u64,
-        input: &Command,
-    ) -> Result<Outcome, CommandError>;
-
-    /// For `verify`: replays session `s` of `challenge` from the seed and its recorded entries
-    /// (the exact bytes stored), regenerating every answer (the first difference is the error),
-    /// and checks that the chain ends at `head` (the head the log holds); returns the wins it
-    /// re-judged.
-    #[allow(clippy::too_many_arguments)]
-    fn replay(
-        &self,
-        target: &dyn Target,
-        seed: &MasterSeed,
-        public: &Public,
-        challenge: &str,
-        s: u64,
-        entries: &[Vec<u8>],
-        head: &[u8; 32],
-    ) -> Result<ReplayReport, String>;
-}
-
-/// The limits on a request-driven track's sessions, from its published parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SessionLimits {
-    /// Sessions per challenge: session numbers are `0..max_sessions`.
-    pub max_sessions: u64,
-    /// Sessions a claimant may open per hour.
-    pub per_claimant_per_hour: u64,
-    /// Seconds without a command after which a session is expired.
-    pub idle_expiry_secs: u64,
-    /// Hashcash bits to open a session (0: none).
-    pub pow_bits: u64,
 }
 
 /// What a challenge published about its game, as its track needs it.
@@ -554,6 +491,11 @@ impl TrackFields {
     /// The fields from their JSON text.
     pub fn from_json(text: &str) -> Result<Self, Error> {
         Ok(serde_json::from_str(text)?)
+    }
+
+    /// The fields from JSON bytes (a win's evidence).
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        Ok(serde_json::from_slice(bytes)?)
     }
 }
 

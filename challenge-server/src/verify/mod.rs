@@ -982,7 +982,7 @@ fn check_sessions(
             .replay(target, seed, public, &c.id, s, &bytes, &head)
             .map_err(|e| mismatch(format!("session {s}: {e}")))?;
         // The open the log holds is entry 0's.
-        let mut opened = crate::tracks::Record::new(&c.id, s);
+        let mut opened = sessions.record(&c.id, s);
         if let Some(first) = bytes.first() {
             opened.append(first);
         }
@@ -1008,40 +1008,38 @@ fn check_sessions(
                 )
             },
         )?;
-        let replayed: Vec<(u64, String)> = report
-            .forgeries
-            .iter()
-            .map(|f| (f.k, hex::encode(f.head)))
-            .collect();
-        let logged_wins: Vec<(u64, String)> = logged
+        let replayed: Vec<(u64, String, &str)> = report
             .wins
             .iter()
-            .map(|(_, k, _, head)| (*k, head.clone()))
+            .map(|w| (w.k, hex::encode(w.head), w.kind))
             .collect();
-        ensure(
-            replayed == logged_wins && logged.wins.iter().all(|(_, _, kind, _)| kind == "forgery"),
-            || {
-                format!(
-                    "session {s}: the replay judges forgeries at {:?}, the log awards wins at \
-                     {:?}",
-                    replayed.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-                    logged
-                        .wins
-                        .iter()
-                        .map(|(n, k, kind, _)| (n, k, kind))
-                        .collect::<Vec<_>>()
-                )
-            },
-        )?;
+        let logged_wins: Vec<(u64, String, &str)> = logged
+            .wins
+            .iter()
+            .map(|(_, k, kind, head)| (*k, head.clone(), kind.as_str()))
+            .collect();
+        ensure(replayed == logged_wins, || {
+            format!(
+                "session {s}: the replay judges wins at {:?}, the log awards wins at {:?}",
+                replayed
+                    .iter()
+                    .map(|(k, _, kind)| (k, kind))
+                    .collect::<Vec<_>>(),
+                logged
+                    .wins
+                    .iter()
+                    .map(|(n, k, kind, _)| (n, k, kind))
+                    .collect::<Vec<_>>()
+            )
+        })?;
         check_evidence(s, logged, record, &report)?;
         wins += logged.wins.len() as u64;
     }
     Ok(wins)
 }
 
-/// Each win's evidence published after the close is what the replay's bot accepted at that
-/// command (the same bot, content type, send time, TTL and plaintext), under the logged win's
-/// kind and log index; a logged win with no evidence, or evidence of no logged win, is a
+/// Each win's evidence published after the close is the replay's at that command (the same
+/// object, field for field in order), under the logged win's kind and log index; a logged win with no evidence, or evidence of no logged win, is a
 /// mismatch. A record from before the evidence was published (no `wins` at all) has none to
 /// compare only if the session won nothing.
 fn check_evidence(
@@ -1058,21 +1056,16 @@ fn check_evidence(
                  evidence"
             ))
         })?;
-        let replayed = report.forgeries.iter().find(|f| f.k == *k);
-        let same = replayed.is_some_and(|f| {
-            let e = &evidence.evidence;
-            e.to == f.forgery.to.name()
-                && e.content_type == f.forgery.content_type
-                && e.sent_at == f.forgery.sent_at
-                && e.ttl == f.forgery.ttl
-                && e.plaintext == hex::encode(f.forgery.plaintext.as_slice())
+        let replayed = report.wins.iter().find(|w| w.k == *k);
+        let same = replayed.is_some_and(|w| {
+            TrackFields::from_json_bytes(&w.evidence).is_ok_and(|e| e == evidence.evidence)
         });
         ensure(
             same && evidence.kind == *kind && evidence.log_index == *n,
             || {
                 format!(
                     "session {s}: the evidence published for the {kind} win at command {k} (log \
-                     entry {n}) is not what the replay's bot accepted there"
+                     entry {n}) is not the replay's there"
                 )
             },
         )?;

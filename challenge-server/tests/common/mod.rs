@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod ind_cca;
 pub mod mitm;
 pub mod promtool;
 pub mod seizure;

@@ -14,10 +14,8 @@
 use arbitrary::{Arbitrary, Unstructured};
 use challenge_server::seed::MasterSeed;
 use challenge_server::targets;
-use challenge_server::tracks::mitm::Mitm;
-use challenge_server::tracks::{
-    Answer, Bot, Command, CommandError, Opened, Public, Schedule, Sessions, Track, TrackFields,
-};
+use challenge_server::tracks::mitm::{Answer, Bot, Command, CommandError, Mitm, Opened, Sessions};
+use challenge_server::tracks::{Public, Schedule, Track, TrackFields};
 
 /// The session's challenge id, claimant and open time.
 pub const CHALLENGE: &str = "3f2a9c0d1e4b5a69";

@@ -8,13 +8,15 @@
 //! `fuzz/regressions/<target>/` and [`seeds`] through the same checks.
 
 pub mod claim_text;
+pub mod ind_cca_game;
 pub mod mitm_session;
 pub mod seeds;
 
 pub use crate::corpus::Check;
 
 /// Every target, by the name of its `fuzz_targets/<name>.rs` and `regressions/<name>/`.
-pub const TARGETS: [(&str, Check); 2] = [
+pub const TARGETS: [(&str, Check); 3] = [
     ("claim_text", claim_text::check),
     ("mitm_session", mitm_session::check),
+    ("ind_cca_game", ind_cca_game::check),
 ];

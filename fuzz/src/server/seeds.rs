@@ -12,6 +12,7 @@ pub fn all() -> Vec<Seed> {
     let mut out = Vec::new();
     claims(&mut out);
     sessions(&mut out);
+    games(&mut out);
     out
 }
 
@@ -178,5 +179,63 @@ fn sessions(out: &mut Vec<Seed>) {
         "mitm_session",
         "budget_spent",
         [fetch.clone(), fetch.clone(), fetch.clone(), fetch].concat(),
+    ));
+}
+
+/// Step sequences of `ind_cca_game`, spelled as [`sessions`] spells the mitm ones.
+fn games(out: &mut Vec<Seed>) {
+    // Step: 0 challenge, 1 encrypt, 2 decrypt, 3 guess, 4 raw, 5 wait; Pick: 0 Alice, 1 Bob;
+    // Payload: 0 genuine, 1 flipped, 2 cut (of 5).
+    let step = |v: u64| variant(v, 6);
+    let bot = |v: u64| variant(v, 2);
+    let payload = |v: u64| variant(v, 5);
+    let challenge = |b: u64| [step(0), bot(b), vec![16, 1], 0u32.to_le_bytes().to_vec()].concat();
+    let exact = |b: u64, which: u8| [step(2), bot(b), payload(0), vec![which]].concat();
+    let flipped = |b: u64, which: u8, at: u16| {
+        [
+            step(2),
+            bot(b),
+            payload(1),
+            vec![which],
+            at.to_le_bytes().to_vec(),
+            vec![1],
+        ]
+        .concat()
+    };
+    let guess = |byte: u8, fits: bool| [step(3), vec![byte, u8::from(fits)]].concat();
+    let wait = |secs: u16| [step(5), secs.to_le_bytes().to_vec()].concat();
+    let rounds = [
+        challenge(0),
+        exact(1, 0),
+        flipped(1, 0, 500),
+        challenge(1),
+        flipped(0, 1, 7),
+        exact(0, 1),
+    ]
+    .concat();
+    out.push(seed(
+        "ind_cca_game",
+        "two_rounds_and_a_guess",
+        [rounds.clone(), guess(0x55, true)].concat(),
+    ));
+    out.push(seed(
+        "ind_cca_game",
+        "a_guess_of_the_wrong_length",
+        [rounds.clone(), guess(0, false), guess(0xff, true)].concat(),
+    ));
+    out.push(seed("ind_cca_game", "guess_before_a_round", guess(0, true)));
+    out.push(seed(
+        "ind_cca_game",
+        "idle_expiry",
+        [challenge(0), wait(700), exact(1, 0)].concat(),
+    ));
+    out.push(seed(
+        "ind_cca_game",
+        "rounds_spent",
+        [
+            (0..41).flat_map(|i| challenge(i % 2)).collect::<Vec<u8>>(),
+            guess(0xa5, true),
+        ]
+        .concat(),
     ));
 }

@@ -15,8 +15,11 @@
 //!   device's states from before each receive, and a replay is retried on them.
 //! - `no-dh-ratchet` ([`NoDhRatchet`]): no post-compromise security; the ratchet's randomness
 //!   comes from a stream whose seed and counter the state blob holds.
+//! - `malleable-field` ([`MalleableField`]): one unauthenticated trailing byte on every wire
+//!   message, so a re-encoded message decrypts to the same plaintext.
 
 mod kept_message_keys;
+mod malleable_field;
 mod no_dh_ratchet;
 mod repeated_body_nonce;
 mod session_keys;
@@ -25,6 +28,7 @@ mod unchecked_tag;
 
 pub use kept_message_keys::{KeptKeysDevice, KeptMessageKeys, MAX_KEPT_STATES};
 pub use no_dh_ratchet::{NoDhRatchet, NoDhRatchetDevice};
+pub use malleable_field::{MalleableField, MalleableFieldDevice, TRAILING_BYTE};
 pub use repeated_body_nonce::{RepeatedBodyNonce, StateError, WEAK_STATE_VERSION, WeakDevice};
 pub use small_identity_space::{
     IDENTITY_SEED_LABEL, IDENTITY_SPACE_BITS, RecoveredIdentity, SmallIdentitySpace,
@@ -49,13 +53,17 @@ pub const KEPT_MESSAGE_KEYS: &str = "kept-message-keys";
 /// The flaw name of [`NoDhRatchet`].
 pub const NO_DH_RATCHET: &str = "no-dh-ratchet";
 
+/// The flaw name of [`MalleableField`].
+pub const MALLEABLE_FIELD: &str = "malleable-field";
+
 /// Every weakened target's flaw name.
-pub const FLAWS: [&str; 5] = [
+pub const FLAWS: [&str; 6] = [
     REPEATED_BODY_NONCE,
     SMALL_IDENTITY_SPACE,
     UNCHECKED_TAG,
     KEPT_MESSAGE_KEYS,
     NO_DH_RATCHET,
+    MALLEABLE_FIELD,
 ];
 
 /// The weakened target named `name`, if this build has it.
@@ -66,6 +74,7 @@ pub fn by_name(name: &str) -> Option<&'static dyn Target> {
         UNCHECKED_TAG => Some(&UncheckedTag),
         KEPT_MESSAGE_KEYS => Some(&KeptMessageKeys),
         NO_DH_RATCHET => Some(&NoDhRatchet),
+        MALLEABLE_FIELD => Some(&MalleableField),
         _ => None,
     }
 }
@@ -232,7 +241,8 @@ mod tests {
                 "small-identity-space",
                 "unchecked-tag",
                 "kept-message-keys",
-                "no-dh-ratchet"
+                "no-dh-ratchet",
+                "malleable-field"
             ]
         );
         for flaw in FLAWS {

@@ -29,6 +29,7 @@ mod session;
 mod tests;
 
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use super::{
     ClaimBody, Entry, Judgement, Parties, Public, Schedule, Setup, SolveReport, TrackFields,
@@ -39,10 +40,10 @@ use crate::seed::MasterSeed;
 use crate::targets::Target;
 
 pub use command::{Answer, Bot, Command, CommandError, Forgery, Outcome};
-pub use record::{Record, RecordEntry};
+pub use record::{RECORD_LABEL, Record, RecordEntry};
 pub use session::{Opened, ReplayReport, ReplayedForgery, SessionState, StateError};
 
-/// The track (not yet in [`super::TRACKS`]: the lifecycle schedules every listed track).
+/// The track.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Mitm;
 
@@ -400,7 +401,56 @@ impl super::Track for Mitm {
     }
 }
 
-impl super::Sessions for Mitm {
+/// The track's sessions with its own types: the core that [`super::Sessions`] (JSON
+/// commands, state bytes) wraps, and that the track's tests and fuzz target drive directly.
+pub trait Sessions {
+    /// [`super::Sessions::limits`].
+    fn limits(&self, public: &Public) -> Result<super::SessionLimits, Error>;
+
+    /// [`super::Sessions::open`], the state as [`SessionState`].
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        challenge: &str,
+        s: u64,
+        claimant: &str,
+        now: u64,
+    ) -> Result<Opened, Error>;
+
+    /// [`super::Sessions::command`] on a parsed [`Command`] and a [`SessionState`]: a
+    /// [`CommandError`] is decided from public state before any call to the target, and
+    /// changes and records nothing; every command that reaches the target changes `state` and
+    /// appends exactly one entry to `record` (the outcome's `entry`).
+    #[allow(clippy::too_many_arguments)]
+    fn command(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        state: &mut SessionState,
+        record: &mut Record,
+        now: u64,
+        input: &Command,
+    ) -> Result<Outcome, CommandError>;
+
+    /// [`super::Sessions::replay`], every forgery with what the bot accepted.
+    #[allow(clippy::too_many_arguments)]
+    fn replay(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        challenge: &str,
+        s: u64,
+        entries: &[Vec<u8>],
+        head: &[u8; 32],
+    ) -> Result<ReplayReport, String>;
+}
+
+impl Sessions for Mitm {
     fn limits(&self, public: &Public) -> Result<super::SessionLimits, Error> {
         let p = Params::from_fields(&public.params)?;
         Ok(super::SessionLimits {
@@ -449,5 +499,123 @@ impl super::Sessions for Mitm {
         head: &[u8; 32],
     ) -> Result<ReplayReport, String> {
         session::replay(target, seed, public, challenge, s, entries, head)
+    }
+}
+
+/// The evidence of a `forgery` (what the bot accepted), as sealed until the close and
+/// published after it.
+#[derive(serde::Serialize)]
+struct Evidence<'a> {
+    to: &'a str,
+    content_type: u8,
+    sent_at: u64,
+    ttl: u32,
+    plaintext: String,
+}
+
+impl Forgery {
+    /// Its evidence's JSON: `{"to", "content_type", "sent_at", "ttl", "plaintext"}`, the
+    /// plaintext hex.
+    fn evidence(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let plaintext = Zeroizing::new(hex::encode(self.plaintext.as_slice()));
+        Ok(Zeroizing::new(serde_json::to_vec(&Evidence {
+            to: self.to.name(),
+            content_type: self.content_type,
+            sent_at: self.sent_at,
+            ttl: self.ttl,
+            plaintext: plaintext.to_string(),
+        })?))
+    }
+}
+
+/// The track-neutral interface over [`Sessions`]: commands as JSON ([`Command::from_json`]),
+/// the state as [`SessionState::to_bytes`], a forgery as the win `forgery` with its evidence.
+impl super::Sessions for Mitm {
+    fn limits(&self, public: &Public) -> Result<super::SessionLimits, Error> {
+        Sessions::limits(self, public)
+    }
+
+    fn record(&self, challenge: &str, s: u64) -> Record {
+        Record::new(challenge, s)
+    }
+
+    fn open(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        challenge: &str,
+        s: u64,
+        claimant: &str,
+        now: u64,
+    ) -> Result<super::Opened, Error> {
+        let opened = Sessions::open(self, target, seed, public, challenge, s, claimant, now)?;
+        Ok(super::Opened {
+            state: opened.state.to_bytes(),
+            public: opened.public,
+            record: opened.record,
+            entry: opened.entry,
+        })
+    }
+
+    fn parse(&self, command: &[u8]) -> Result<(), Error> {
+        Command::from_json(command).map(|_| ()).map_err(Error::from)
+    }
+
+    fn command(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        state: &[u8],
+        record: &mut Record,
+        now: u64,
+        command: &[u8],
+    ) -> Result<super::Outcome, Error> {
+        let input = Command::from_json(command)?;
+        let mut state = SessionState::from_bytes(target, state)
+            .map_err(|e| Error::internal(format!("session state: {e}")))?;
+        let outcome =
+            Sessions::command(self, target, seed, public, &mut state, record, now, &input)?;
+        let win = match &outcome.answer {
+            Answer::Accepted { win: Some(forgery) } => Some(super::Win {
+                kind: "forgery",
+                evidence: forgery.evidence()?,
+            }),
+            _ => None,
+        };
+        Ok(super::Outcome {
+            answer: outcome.answer.public(),
+            entry: outcome.entry,
+            state: state.to_bytes(),
+            win,
+        })
+    }
+
+    fn replay(
+        &self,
+        target: &dyn Target,
+        seed: &MasterSeed,
+        public: &Public,
+        challenge: &str,
+        s: u64,
+        entries: &[Vec<u8>],
+        head: &[u8; 32],
+    ) -> Result<super::ReplayReport, String> {
+        let report = Sessions::replay(self, target, seed, public, challenge, s, entries, head)?;
+        let mut wins = Vec::with_capacity(report.forgeries.len());
+        for f in &report.forgeries {
+            wins.push(super::ReplayedWin {
+                k: f.k,
+                head: f.head,
+                kind: "forgery",
+                evidence: f.forgery.evidence().map_err(|e| e.to_string())?,
+            });
+        }
+        Ok(super::ReplayReport {
+            entries: report.entries,
+            head: report.head,
+            wins,
+        })
     }
 }

@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::*;
 use crate::targets::{self, IdentityKey};
-use crate::tracks::{Sessions, Track};
+use crate::tracks::Track;
 
 const CHALLENGE: &str = "3f2a9c0d1e4b5a69";
 const T0: u64 = 1_800_000_000;
