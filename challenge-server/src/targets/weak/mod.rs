@@ -27,8 +27,8 @@ mod small_identity_space;
 mod unchecked_tag;
 
 pub use kept_message_keys::{KeptKeysDevice, KeptMessageKeys, MAX_KEPT_STATES};
-pub use no_dh_ratchet::{NoDhRatchet, NoDhRatchetDevice};
 pub use malleable_field::{MalleableField, MalleableFieldDevice, TRAILING_BYTE};
+pub use no_dh_ratchet::{NoDhRatchet, NoDhRatchetDevice};
 pub use repeated_body_nonce::{RepeatedBodyNonce, StateError, WEAK_STATE_VERSION, WeakDevice};
 pub use small_identity_space::{
     IDENTITY_SEED_LABEL, IDENTITY_SPACE_BITS, RecoveredIdentity, SmallIdentitySpace,
