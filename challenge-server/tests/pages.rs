@@ -154,6 +154,7 @@ async fn every_page_shows_its_content_without_javascript() {
     );
     assert!(how.contains(&example), "{how}");
     assert!(how.contains("<form method=\"post\" action=\"/claims\">"));
+    assert!(how.contains("challenge-server client claim commit $CHALLENGE"));
     assert!(how.contains(&format!("<option value=\"{id}\">")));
 
     // The form: a bad commitment gets a 400 page with the API's words, and commits nothing.
