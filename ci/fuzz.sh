@@ -25,7 +25,7 @@ if ! cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $cargo_fuzz_version
   step "installing cargo-fuzz $cargo_fuzz_version"
   cargo install cargo-fuzz --version "$cargo_fuzz_version" --locked
 fi
-# Every [[bin]] of fuzz/Cargo.toml (the server's: claim_text, mitm_session, ind_cca_game), unless
+# Every [[bin]] of fuzz/Cargo.toml (the server's: claim_text, mitm_session, ind_cca_game, seizure_schedule), unless
 # FUZZ_TARGETS names a subset.
 read -r -a targets <<<"${FUZZ_TARGETS:-$(cargo fuzz list --fuzz-dir fuzz | tr '\n' ' ')}"
 

@@ -1,5 +1,5 @@
 //! Replays the server's fuzz targets' regression inputs (`fuzz/regressions/{claim_text,
-//! mitm_session,ind_cca_game}/*`, each a failure a fuzzer once found) and their seed corpora through the very
+//! mitm_session,ind_cca_game,seizure_schedule}/*`, each a failure a fuzzer once found) and their seed corpora through the very
 //! harness bodies the libFuzzer binaries run, included here from `fuzz/src/server/mod.rs` (the
 //! replay loop from `fuzz/src/corpus.rs`), so `cargo test` checks them without building
 //! libFuzzer (target-impl's own test replays the protocol's targets).

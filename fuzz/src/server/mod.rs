@@ -11,12 +11,14 @@ pub mod claim_text;
 pub mod ind_cca_game;
 pub mod mitm_session;
 pub mod seeds;
+pub mod seizure_schedule;
 
 pub use crate::corpus::Check;
 
 /// Every target, by the name of its `fuzz_targets/<name>.rs` and `regressions/<name>/`.
-pub const TARGETS: [(&str, Check); 3] = [
+pub const TARGETS: [(&str, Check); 4] = [
     ("claim_text", claim_text::check),
     ("mitm_session", mitm_session::check),
     ("ind_cca_game", ind_cca_game::check),
+    ("seizure_schedule", seizure_schedule::check),
 ];

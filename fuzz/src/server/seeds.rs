@@ -13,7 +13,21 @@ pub fn all() -> Vec<Seed> {
     claims(&mut out);
     sessions(&mut out);
     games(&mut out);
+    schedules(&mut out);
     out
+}
+
+/// Seizure schedules of `seizure_schedule`: `[messages, seize_at, seized, secrets, seed…]`.
+fn schedules(out: &mut Vec<Seed>) {
+    // The demo schedule of docs/THREAT-MODEL.md (12 messages, Bob seized at 4, 2 secrets).
+    out.push(seed("seizure_schedule", "demo", [12, 4, 0, 2, 7]));
+    out.push(seed("seizure_schedule", "alice_seized", [14, 5, 1, 4, 9]));
+    out.push(seed("seizure_schedule", "too_short", [6, 4, 0, 1, 0]));
+    out.push(seed(
+        "seizure_schedule",
+        "seized_before_a_chain",
+        [12, 3, 0, 1, 0],
+    ));
 }
 
 const NONCE: &str = "5c1e0a9b7d3f4e2a8b6c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c";

@@ -11,8 +11,11 @@
 //! commitments) is passive's ([`super::conversation`]); the health solver ([`solver`]) adds
 //! the attack from the seized state alone.
 
+mod check;
 pub mod schedule;
 pub mod solver;
+
+pub use check::{Checked, check_schedule};
 #[cfg(test)]
 mod tests;
 

@@ -2,7 +2,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::schedule::{Params, Party, Plan, Slot, Window, capacity, placements};
+use super::schedule::{Params, Party, Plan, Slot, Window, placements};
 use super::solver::{Solver, placements_protected};
 use super::*;
 use crate::targets;
@@ -296,19 +296,8 @@ proptest! {
     fn schedules_put_secrets_only_in_protected_messages(
         (messages, params, secrets, seed) in valid_params()
     ) {
-        let plan = Plan::build(messages, params).unwrap();
-        let before = plan.eligible(Window::BeforeSeizure);
-        let after = plan.eligible(Window::AfterHealing);
-        prop_assert!(!before.is_empty() && !after.is_empty());
-        let secrets = secrets.min(capacity(before.len(), after.len()) as u32);
-        let seed = MasterSeed::from_bytes(seed);
-        let public = public_of(&seed, messages, params, secrets);
-        prop_assert!(placements_protected(&plan, &public.secrets));
-        let (_, report) = solve_all(&seed, &public);
-        prop_assert_eq!(report.problem, None);
-        prop_assert_eq!(report.secrets_confirmed, secrets);
-        let (readable, protected) = counts(&plan);
-        prop_assert_eq!((report.readable, report.protected), (Some(readable), Some(protected)));
+        let checked = check_schedule(messages, params, secrets, seed);
+        prop_assert!(matches!(checked, Ok(Some(_))), "{checked:?}");
     }
 
     #[test]
