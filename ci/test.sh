@@ -61,6 +61,11 @@ for part in vectors fuzz bench; do
   fi
 done
 
+# The browser tests (challenge-server/tests/browser.rs): Debian's Chromium, playwright-core and
+# axe-core, pinned by ci/browser/package-lock.json.
+step "ci/browser.sh (Chromium, playwright-core, axe-core)"
+ci/browser.sh
+
 # promtool checks the `/metrics` page (challenge-server/tests/metrics.rs), from Debian's package.
 step "promtool (Debian's prometheus package, unpacked under target/tools)"
 PROMTOOL="$(ci/promtool.sh)"
