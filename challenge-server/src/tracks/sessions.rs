@@ -180,3 +180,58 @@ impl fmt::Debug for ReplayedWin {
             .finish_non_exhaustive()
     }
 }
+
+/// A request-driven track's published budgets: integer parameters in a fixed order, each with
+/// its range and its field, every one not given at its default. One parser for every track, so
+/// each refuses a bad value with the same words, naming `params.<name>`.
+pub trait IntegerParams: Default + Copy {
+    /// Every parameter: name, least and greatest value, in the published order.
+    const RANGES: &'static [(&'static str, u64, u64)];
+
+    /// The field of parameter `name`.
+    fn slot(&mut self, name: &str) -> Option<&mut u64>;
+
+    /// The parameters of a definition (or as published): each given one checked against its
+    /// range, the others their defaults. Errors name the field, `params.<name>`.
+    fn from_fields(fields: &TrackFields) -> Result<Self, Error> {
+        let mut params = Self::default();
+        for (i, (name, value)) in fields.0.iter().enumerate() {
+            let field = format!("params.{name}");
+            if fields.0.iter().take(i).any(|(n, _)| n == name) {
+                return Err(Error::invalid(field, "given twice"));
+            }
+            let Some((_, min, max)) = Self::RANGES.iter().find(|(n, _, _)| n == name) else {
+                return Err(Error::invalid(
+                    field,
+                    format!(
+                        "unknown parameter; expected one of {:?}",
+                        Self::RANGES.iter().map(|(n, _, _)| *n).collect::<Vec<_>>()
+                    ),
+                ));
+            };
+            let in_range = value.as_u64().filter(|v| (*min..=*max).contains(v));
+            let (Some(v), Some(slot)) = (in_range, params.slot(name)) else {
+                return Err(Error::invalid(
+                    field,
+                    format!("expected an integer from {min} to {max}"),
+                ));
+            };
+            *slot = v;
+        }
+        Ok(params)
+    }
+
+    /// The parameters as published: every one, in the order of [`Self::RANGES`].
+    fn to_fields(&self) -> TrackFields {
+        let mut copy = *self;
+        TrackFields(
+            Self::RANGES
+                .iter()
+                .map(|(name, _, _)| {
+                    let value = copy.slot(name).map(|v| *v).unwrap_or_default();
+                    ((*name).to_owned(), serde_json::Value::from(value))
+                })
+                .collect(),
+        )
+    }
+}

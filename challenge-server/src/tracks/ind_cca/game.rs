@@ -15,6 +15,7 @@ use crate::Error;
 use crate::seed::{self, MasterSeed};
 use crate::targets::{Delivery, OneTimePrekeys, Outgoing, Target, TargetDevice};
 use crate::tracks::passive::CONTENT_TYPE;
+use crate::tracks::sessions::IntegerParams as _;
 use crate::tracks::{Public, Record, RecordEntry, TrackFields};
 
 /// Version of [`GameState::to_bytes`].

@@ -24,6 +24,7 @@ mod game;
 mod tests;
 pub mod threshold;
 
+use super::sessions::IntegerParams;
 use super::{
     ClaimBody, Entry, Judgement, Parties, Public, Record, Schedule, Setup, SolveReport,
     TrackFields, TrackSpec,
@@ -103,9 +104,9 @@ impl Default for Params {
     }
 }
 
-impl Params {
+impl IntegerParams for Params {
     /// Each parameter's name and its range.
-    const RANGES: [(&'static str, u64, u64); 6] = [
+    const RANGES: &'static [(&'static str, u64, u64)] = &[
         ("rounds", 1, MAX_GAME_ROUNDS),
         ("oracle_calls", 0, MAX_ORACLE_CALLS),
         (
@@ -129,51 +130,9 @@ impl Params {
             _ => return None,
         })
     }
+}
 
-    /// The parameters of a definition (or as published): each given one checked against its
-    /// range, the others their defaults. Errors name the field, `params.<name>`.
-    pub fn from_fields(fields: &TrackFields) -> Result<Self, Error> {
-        let mut params = Self::default();
-        for (i, (name, value)) in fields.0.iter().enumerate() {
-            let field = format!("params.{name}");
-            if fields.0.iter().take(i).any(|(n, _)| n == name) {
-                return Err(Error::invalid(field, "given twice"));
-            }
-            let Some((_, min, max)) = Self::RANGES.iter().find(|(n, _, _)| n == name) else {
-                return Err(Error::invalid(
-                    field,
-                    format!(
-                        "unknown parameter; expected one of {:?}",
-                        Self::RANGES.map(|(n, _, _)| n)
-                    ),
-                ));
-            };
-            let in_range = value.as_u64().filter(|v| (*min..=*max).contains(v));
-            let (Some(v), Some(slot)) = (in_range, params.slot(name)) else {
-                return Err(Error::invalid(
-                    field,
-                    format!("expected an integer from {min} to {max}"),
-                ));
-            };
-            *slot = v;
-        }
-        Ok(params)
-    }
-
-    /// The parameters as published: every one, in a fixed order.
-    pub fn to_fields(&self) -> TrackFields {
-        let mut copy = *self;
-        TrackFields(
-            Self::RANGES
-                .iter()
-                .map(|(name, _, _)| {
-                    let value = copy.slot(name).map(|v| *v).unwrap_or_default();
-                    ((*name).to_owned(), serde_json::Value::from(value))
-                })
-                .collect(),
-        )
-    }
-
+impl Params {
     /// Most entries a game's record can hold: the open, every round and oracle call, the guess.
     pub fn max_entries(&self) -> u64 {
         2 + self.rounds + self.oracle_calls

@@ -14,6 +14,7 @@ use crate::seed::MasterSeed;
 use crate::targets::{Delivery, Outgoing, ProtocolError};
 use crate::tracks::Public;
 use crate::tracks::passive::CONTENT_TYPE;
+use crate::tracks::sessions::IntegerParams as _;
 
 /// One of a session's two bots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

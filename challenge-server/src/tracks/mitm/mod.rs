@@ -31,6 +31,7 @@ mod tests;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::sessions::IntegerParams;
 use super::{
     ClaimBody, Entry, Judgement, Parties, Public, Schedule, Setup, SolveReport, TrackFields,
     TrackSpec,
@@ -129,9 +130,9 @@ impl Default for Params {
     }
 }
 
-impl Params {
+impl IntegerParams for Params {
     /// Each parameter's name and its range.
-    const RANGES: [(&'static str, u64, u64); 8] = [
+    const RANGES: &'static [(&'static str, u64, u64)] = &[
         ("asks", SECRET_ASKS, MAX_ASKS),
         ("txt", 0, MAX_TXT),
         ("deliver", 0, MAX_DELIVER),
@@ -159,51 +160,9 @@ impl Params {
             _ => return None,
         })
     }
+}
 
-    /// The parameters of a definition (or as published): each given one checked against its
-    /// range, the others their defaults. Errors name the field, `params.<name>`.
-    pub fn from_fields(fields: &TrackFields) -> Result<Self, Error> {
-        let mut params = Self::default();
-        for (i, (name, value)) in fields.0.iter().enumerate() {
-            let field = format!("params.{name}");
-            if fields.0.iter().take(i).any(|(n, _)| n == name) {
-                return Err(Error::invalid(field, "given twice"));
-            }
-            let Some((_, min, max)) = Self::RANGES.iter().find(|(n, _, _)| n == name) else {
-                return Err(Error::invalid(
-                    field,
-                    format!(
-                        "unknown parameter; expected one of {:?}",
-                        Self::RANGES.map(|(n, _, _)| n)
-                    ),
-                ));
-            };
-            let in_range = value.as_u64().filter(|v| (*min..=*max).contains(v));
-            let (Some(v), Some(slot)) = (in_range, params.slot(name)) else {
-                return Err(Error::invalid(
-                    field,
-                    format!("expected an integer from {min} to {max}"),
-                ));
-            };
-            *slot = v;
-        }
-        Ok(params)
-    }
-
-    /// The parameters as published: every one, in a fixed order.
-    pub fn to_fields(&self) -> TrackFields {
-        let mut copy = *self;
-        TrackFields(
-            Self::RANGES
-                .iter()
-                .map(|(name, _, _)| {
-                    let value = copy.slot(name).map(|v| *v).unwrap_or_default();
-                    ((*name).to_owned(), serde_json::Value::from(value))
-                })
-                .collect(),
-        )
-    }
-
+impl Params {
     /// The budget of the command named `name` (a [`CommandError::Budget`] names it).
     fn budget(&self, name: &str) -> u64 {
         match name {

@@ -16,6 +16,7 @@ use crate::Error;
 use crate::seed::{MasterSeed, label};
 use crate::targets::{OneTimePrekeys, Target, TargetDevice};
 use crate::tracks::passive::{self, FILLERS};
+use crate::tracks::sessions::IntegerParams as _;
 use crate::tracks::{Public, SECRET_LEN, TrackFields};
 
 /// Version of [`SessionState::to_bytes`].
