@@ -108,7 +108,7 @@ pub async fn server_key(State(s): State<Arc<HttpState>>) -> Json<ServerKeyView> 
     tag = "public",
     summary = "Every challenge, open and closed",
     responses(
-        (status = 200, description = "the challenges", body = Vec<api::ChallengeSummary>, example = json!([{"id":"c10379acd6060eb9","title":"…","track":"passive","status":"open","bounty":{"secret":"…"},"deadline":1795434886,"published_entries":2}])),
+        (status = 200, description = "the challenges", body = Vec<api::ChallengeSummary>, example = json!([{"id":"c10379acd6060eb9","title":"…","track":"…","status":"open","bounty":{"secret":"…"},"deadline":1795434886,"published_entries":2}])),
         CommonErrors,
     )
 )]
