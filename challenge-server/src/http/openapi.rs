@@ -19,7 +19,10 @@ use crate::tracks::TrackFields;
 /// The error responses every endpoint may answer besides its own: a rate-limit refusal, a
 /// body above the cap, a timeout and a fault of the server, each with the error body.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "never built: only its `IntoResponses` derive is read, by the document"
+)]
 pub enum CommonErrors {
     /// The client address's budget is spent; `Retry-After` says when to come back.
     #[response(status = 429, description = "rate limited (Retry-After)")]
