@@ -26,7 +26,7 @@ use crate::{Error, claims};
     path = "/api/v1/claims/commit",
     tag = "claims",
     summary = "Commit to a claim (the SHA-256 of its claim text)",
-    request_body(content = api::CommitRequest, example = json!({"challenge":"c10379acd6060eb9","claimant":"alice","commitment":"5b6f0b9c3f1e2d4a5b6f0b9c3f1e2d4a5b6f0b9c3f1e2d4a5b6f0b9c3f1e2d4a"})),
+    request_body(content = api::CommitRequest, example = json!({"challenge":"3f2a9c0d1e4b5a69","claimant":"alice.research","commitment":"6194347caf4710b86fa37135bfcbac2c0fd2851829952d099c1a6edbbda72134"})),
     responses(
         (status = 201, description = "the signed receipt", body = api::Receipt),
         (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
@@ -68,7 +68,7 @@ pub async fn commit_charged(
     tag = "claims",
     summary = "Reveal a committed claim; the judge answers",
     params(("id" = String, Path, description = "claim id", example = "828a5f0c1d2e3b4a")),
-    request_body(content = api::RevealRequest, example = json!({"kind":"secret","message":7,"secret":"00112233445566778899aabbccddeeff","nonce":"a3f1c2d4e5b60718293a4b5c6d7e8f90a3f1c2d4e5b60718293a4b5c6d7e8f90"})),
+    request_body(content = api::RevealRequest, example = json!({"kind":"secret","message":7,"secret":"00112233445566778899aabbccddeeff","nonce":"5c1e0a9b7d3f4e2a8b6c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c"})),
     responses(
         (status = 200, description = "the verdict", body = api::VerdictView, example = json!({"claim":"828a…","verdict":"won","log_index":12})),
         (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),

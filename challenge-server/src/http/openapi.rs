@@ -203,4 +203,35 @@ mod tests {
             );
         }
     }
+
+    /// Every request-body example of the document loads as its endpoint's request type, and
+    /// the commit example is the commitment of the reveal example's claim (docs/API.md's worked
+    /// example).
+    #[test]
+    fn request_examples_load_and_agree() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let example = |path: &str| {
+            doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["example"]
+                .clone()
+        };
+        let commit: crate::api::CommitRequest =
+            serde_json::from_value(example("/api/v1/claims/commit")).unwrap();
+        let reveal: crate::api::RevealRequest =
+            serde_json::from_value(example("/api/v1/claims/{id}/reveal")).unwrap();
+        let _: crate::sessions::OpenRequest =
+            serde_json::from_value(example("/api/v1/challenges/{id}/sessions")).unwrap();
+        let text = format!(
+            "challenge-server/v1/claim\nchallenge: {}\nclaimant: {}\nkind: {}\nmessage: {}\nsecret: {}\nnonce: {}\n",
+            commit.challenge,
+            commit.claimant,
+            reveal.kind,
+            reveal.message.unwrap(),
+            reveal.secret.as_deref().unwrap(),
+            reveal.nonce,
+        );
+        assert_eq!(
+            hex::encode(target_impl::hazmat::sha256(&[text.as_bytes()])),
+            commit.commitment
+        );
+    }
 }
