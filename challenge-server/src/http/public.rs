@@ -3,7 +3,6 @@
 use super::error::ErrorBody;
 use super::openapi::CommonErrors;
 use crate::api;
-use serde_json::json;
 use std::sync::Arc;
 
 use axum::Json;
