@@ -24,6 +24,7 @@ use crate::{challenges, claims};
     tag = "admin",
     summary = "Create a challenge (operator token)",
     request_body(content = Object, description = "the challenge definition (docs/API.md, \"Creating a challenge\")", content_type = "application/json"),
+    security(("bearer" = [])),
     responses(
         (status = 201, description = "the challenge created", body = api::ChallengeView),
         (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
@@ -52,6 +53,7 @@ pub async fn create_challenge(
     tag = "admin",
     summary = "Close a challenge now and reveal its seed (operator token)",
     params(("id" = String, Path, description = "challenge id", example = "c10379acd6060eb9")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "the challenge closed", body = api::ChallengeView),
         (status = 401, description = "missing or wrong bearer token", body = ErrorBody),
@@ -79,6 +81,7 @@ pub async fn close_challenge(
     summary = "Decide a finding claim (operator token)",
     params(("id" = String, Path, description = "claim id", example = "828a5f0c1d2e3b4a")),
     request_body(content = api::DecisionRequest),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "the verdict", body = api::VerdictView),
         (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Server};
 use utoipa::{IntoResponses, OpenApi, PartialSchema, ToSchema};
 
@@ -98,13 +99,29 @@ impl ToSchema for TrackFields {}
 )]
 pub struct ApiDoc;
 
+/// The bearer-token security scheme's name.
+const BEARER: &str = "bearer";
+
 /// Names the server relative to the document, so a client generated from it reaches the
-/// server that served it.
+/// server that served it, and declares the bearer tokens.
 struct Servers;
 
 impl utoipa::Modify for Servers {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         doc.servers = Some(vec![Server::new("/")]);
+        if let Some(components) = doc.components.as_mut() {
+            components.add_security_scheme(
+                BEARER,
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(
+                            "The operator's admin token (admin endpoints) or a session's token (its commands and record)",
+                        ))
+                        .build(),
+                ),
+            );
+        }
     }
 }
 

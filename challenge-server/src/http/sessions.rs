@@ -94,6 +94,7 @@ pub async fn open(
     summary = "Send a command to a session (the track's own JSON, bearer token)",
     params(("id" = String, Path, description = "challenge id", example = "c10379acd6060eb9"), ("session" = u64, Path, description = "session number")),
     request_body(content = Object, description = "the track's command (docs/API.md lists each track's)", content_type = "application/json"),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "the track's answer", body = Object, content_type = "application/json"),
         (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
@@ -124,6 +125,7 @@ pub async fn command(
     tag = "sessions",
     summary = "A page of a session's record (its token's holder; everyone after the close)",
     params(("id" = String, Path, description = "challenge id", example = "c10379acd6060eb9"), ("session" = u64, Path, description = "session number"), ("from" = Option<u64>, Query, description = "first index (default 0)"), ("limit" = Option<u64>, Query, description = "page size (default 100)")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "the page", body = api::SessionRecordView),
         (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
