@@ -72,6 +72,14 @@ PROMTOOL="$(ci/promtool.sh)"
 export PROMTOOL
 echo "$PROMTOOL"
 
+# The OpenAPI document's checks (challenge-server/tests/openapi.rs): openapi-spec-validator and
+# openapi-python-client from PyPI, pinned by ci/openapi/requirements.txt, in a venv under
+# target/tools.
+step "ci/openapi.sh (openapi-spec-validator, openapi-python-client)"
+OPENAPI_TOOLS="$(ci/openapi.sh)"
+export OPENAPI_TOOLS
+echo "$OPENAPI_TOOLS"
+
 step "doc tests (workspace, all features)"
 cargo test --workspace --all-features --doc
 

@@ -9,6 +9,7 @@ use crate::tracks::{Schedule, TrackFields};
 
 /// `GET /server-key`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ServerKeyView {
     /// Always `ed25519`.
     pub algorithm: String,
@@ -22,6 +23,7 @@ pub struct ServerKeyView {
 
 /// One entry of `GET /challenges`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ChallengeSummary {
     /// Id (16 lowercase hex digits).
     pub id: String,
@@ -41,6 +43,7 @@ pub struct ChallengeSummary {
 
 /// A secret's public commitment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SecretCommitmentView {
     /// The secret's number.
     pub index: u32,
@@ -52,6 +55,7 @@ pub struct SecretCommitmentView {
 
 /// A party's published bundle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct PartyView {
     /// The prekey bundle bytes.
     pub bundle: String,
@@ -62,6 +66,7 @@ pub struct PartyView {
 /// The target build that plays the challenge (DESIGN section 7, docs/API.md "target-impl
 /// identity"), so that a transcript of one build can never pass for another's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct TargetIdentity {
     /// The crate's name (`target-impl`).
     #[serde(rename = "crate", default = "default_crate")]
@@ -106,6 +111,7 @@ impl TargetIdentity {
 
 /// `GET /challenges/{id}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ChallengeView {
     /// Id.
     pub id: String,
@@ -158,6 +164,7 @@ pub struct ChallengeView {
 
 /// One transcript entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct TranscriptEntryView {
     /// Index (0: Bob's bundle).
     pub index: u64,
@@ -179,6 +186,7 @@ pub struct TranscriptEntryView {
 
 /// `GET /challenges/{id}/transcript?from=&limit=` (and the whole download, with every entry).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct TranscriptPage {
     /// Challenge id.
     pub challenge: String,
@@ -192,6 +200,7 @@ pub struct TranscriptPage {
 
 /// `GET /challenges/{id}/claims?from=&limit=`: claims by commit log index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ClaimsPage {
     /// Challenge id.
     pub challenge: String,
@@ -203,6 +212,7 @@ pub struct ClaimsPage {
 
 /// `POST /claims/commit`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommitRequest {
     /// Challenge id.
@@ -215,6 +225,7 @@ pub struct CommitRequest {
 
 /// The signed receipt of a commit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Receipt {
     /// Claim id.
     pub claim: String,
@@ -237,6 +248,7 @@ pub struct Receipt {
 /// `POST /claims/{id}/reveal`. Its `Debug` shows the kind, message, session, party and key
 /// only: the secret, the finding, the private key and the nonce stay sealed until the close.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevealRequest {
     /// `secret` or `finding`.
@@ -281,6 +293,7 @@ impl std::fmt::Debug for RevealRequest {
 
 /// A claim, as `GET /claims/{id}` and `GET /challenges/{id}/claims` show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ClaimView {
     /// Claim id.
     pub id: String,
@@ -312,6 +325,7 @@ pub struct ClaimView {
 
 /// The answer to a reveal or an admin decision.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct VerdictView {
     /// Claim id.
     pub claim: String,
@@ -327,6 +341,7 @@ pub struct VerdictView {
 
 /// `POST /admin/claims/{id}/decision`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     /// `won`, `valid-not-first` or `invalid`.
@@ -335,6 +350,7 @@ pub struct DecisionRequest {
 
 /// One log entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct LogEntryView {
     /// Index.
     pub index: u64,
@@ -346,6 +362,7 @@ pub struct LogEntryView {
 
 /// `GET /log/entries`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct LogEntries {
     /// Tree size when read.
     pub tree_size: u64,
@@ -355,6 +372,7 @@ pub struct LogEntries {
 
 /// One entry of a session's record: its index and its bytes (compact JSON), hex.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct RecordEntryView {
     /// Index in the record (0: the open).
     pub k: u64,
@@ -364,6 +382,7 @@ pub struct RecordEntryView {
 
 /// `GET /challenges/{id}/sessions/{s}/record`: a page of a session's record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SessionRecordView {
     /// Session number.
     pub session: u64,
@@ -383,6 +402,7 @@ pub struct SessionRecordView {
 
 /// A win awarded during a session, as the record shows it after the close.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionWinView {
     /// The record entry (command index) that won.
@@ -397,6 +417,7 @@ pub struct SessionWinView {
 
 /// `GET /log/proof/inclusion`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct InclusionProofView {
     /// Leaf index.
     pub index: u64,
@@ -412,6 +433,7 @@ pub struct InclusionProofView {
 
 /// `GET /log/proof/consistency`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ConsistencyProofView {
     /// The older size.
     pub from: u64,
@@ -427,6 +449,7 @@ pub struct ConsistencyProofView {
 
 /// A challenge's health line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ChallengeHealth {
     /// Challenge id.
     pub id: String,
@@ -455,6 +478,7 @@ pub struct ChallengeHealth {
 
 /// `GET /health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct HealthView {
     /// `ok` or `degraded`.
     pub status: String,

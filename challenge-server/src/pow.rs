@@ -29,6 +29,7 @@ const WORK_LABEL: &[u8] = b"challenge-server/v1/pow\n";
 
 /// An issued token, as `GET …/sessions/pow` returns it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Issued {
     /// The token, hex.
     pub token: String,

@@ -29,6 +29,7 @@ pub const MAX_ENTRIES_PAGE: u64 = 1_000;
 
 /// A claimant's request to open a session.
 #[derive(Clone, Debug, serde::Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OpenRequest {
     /// The claimant's name (as in claims).
@@ -40,6 +41,7 @@ pub struct OpenRequest {
 
 /// A solved proof-of-work token.
 #[derive(Clone, Debug, serde::Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PowSolution {
     /// The token `GET …/sessions/pow` issued.
@@ -51,6 +53,7 @@ pub struct PowSolution {
 /// A session just opened: its number, its bearer token (shown once), what is published about
 /// it, and its record's head.
 #[derive(Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct OpenedView {
     /// Session number.
     pub session: u64,

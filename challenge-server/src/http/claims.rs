@@ -1,5 +1,8 @@
 //! Claims: commit (rate-limited per claimant), reveal, read.
 
+use super::error::ErrorBody;
+use super::openapi::CommonErrors;
+use crate::api;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,6 +20,21 @@ use crate::{Error, claims};
 /// `POST /claims/commit`: rate-limited per (client address, claimant name), charged only for
 /// a commit that would be accepted, so nobody spends another's budget by naming them in
 /// refused commits; answers with the signed receipt once the commit is durable.
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims/commit",
+    tag = "claims",
+    summary = "Commit to a claim (the SHA-256 of its claim text)",
+    request_body(content = api::CommitRequest, example = json!({"challenge":"3f2a9c0d1e4b5a69","claimant":"alice.research","commitment":"6194347caf4710b86fa37135bfcbac2c0fd2851829952d099c1a6edbbda72134"})),
+    responses(
+        (status = 201, description = "the signed receipt", body = api::Receipt),
+        (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
+        (status = 404, description = "no such challenge", body = ErrorBody),
+        (status = 413, description = "body above the cap", body = ErrorBody),
+        (status = 409, description = "conflicts with the current state; the message says which", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn commit(
     State(s): State<Arc<HttpState>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -43,6 +61,23 @@ pub async fn commit_charged(
 }
 
 /// `POST /claims/{id}/reveal`: opens the commitment and answers with the verdict.
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims/{id}/reveal",
+    tag = "claims",
+    summary = "Reveal a committed claim; the judge answers",
+    params(("id" = String, Path, description = "claim id", example = "828a5f0c1d2e3b4a")),
+    request_body(content = api::RevealRequest, example = json!({"kind":"secret","message":7,"secret":"00112233445566778899aabbccddeeff","nonce":"5c1e0a9b7d3f4e2a8b6c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c"})),
+    responses(
+        (status = 200, description = "the verdict", body = api::VerdictView, example = json!({"claim":"828a…","verdict":"won","log_index":12})),
+        (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
+        (status = 404, description = "no such claim", body = ErrorBody),
+        (status = 413, description = "body above the cap", body = ErrorBody),
+        (status = 409, description = "conflicts with the current state; the message says which", body = ErrorBody),
+        (status = 422, description = "well-formed but refused; the message says why", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn reveal(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,
@@ -52,6 +87,18 @@ pub async fn reveal(
 }
 
 /// `GET /claims/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/claims/{id}",
+    tag = "claims",
+    summary = "One claim: receipt, reveal, verdict",
+    params(("id" = String, Path, description = "claim id", example = "828a5f0c1d2e3b4a")),
+    responses(
+        (status = 200, description = "the claim", body = api::ClaimView),
+        (status = 404, description = "no such claim", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn claim(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,

@@ -20,12 +20,12 @@ impl From<Error> for ApiError {
 }
 
 /// The JSON error body: `{"error": {...}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ErrorDetail {
     status: u16,
     code: &'static str,

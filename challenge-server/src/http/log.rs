@@ -1,5 +1,8 @@
 //! The transparency log over HTTP: signed checkpoint, entries, inclusion and consistency proofs.
 
+use super::error::ErrorBody;
+use super::openapi::CommonErrors;
+use crate::api;
 use std::sync::Arc;
 
 use axum::Json;
@@ -16,12 +19,34 @@ use crate::state::App;
 use crate::{Error, store};
 
 /// `GET /log/checkpoint`: the current tree head, a C2SP checkpoint as a signed note.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/checkpoint",
+    tag = "log",
+    summary = "The latest signed checkpoint (C2SP tlog-checkpoint signed note)",
+    responses(
+        (status = 200, description = "the signed note", body = String, content_type = "text/plain"),
+        CommonErrors,
+    )
+)]
 pub async fn checkpoint(State(s): State<Arc<HttpState>>) -> ApiResult<impl IntoResponse> {
     let (_, note) = s.app.log.checkpoint(&s.app.server_key).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note))
 }
 
 /// `GET /log/entries?from=&limit=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/entries",
+    tag = "log",
+    summary = "A page of log entries, decoded",
+    params(("from" = Option<u64>, Query, description = "first index (default 0)"), ("limit" = Option<u64>, Query, description = "page size (default 100)")),
+    responses(
+        (status = 200, description = "the page", body = api::LogEntries),
+        (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn entries(
     State(s): State<Arc<HttpState>>,
     params: Params,
@@ -51,6 +76,18 @@ pub async fn entries_page(app: &App, params: &Params) -> Result<LogEntries, Erro
 }
 
 /// `GET /log/proof/inclusion?index=&size=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/proof/inclusion",
+    tag = "log",
+    summary = "An inclusion proof of one entry in a tree size",
+    params(("index" = u64, Query, description = "the entry's index"), ("size" = Option<u64>, Query, description = "the tree size (default: the current)")),
+    responses(
+        (status = 200, description = "the proof", body = api::InclusionProofView),
+        (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn inclusion(
     State(s): State<Arc<HttpState>>,
     params: Params,
@@ -80,6 +117,18 @@ pub async fn inclusion_proof(app: &App, params: &Params) -> Result<InclusionProo
 }
 
 /// `GET /log/proof/consistency?from=&to=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/proof/consistency",
+    tag = "log",
+    summary = "A consistency proof between two tree sizes",
+    params(("from" = u64, Query, description = "the older tree size"), ("to" = Option<u64>, Query, description = "the newer tree size (default: the current)")),
+    responses(
+        (status = 200, description = "the proof", body = api::ConsistencyProofView),
+        (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn consistency(
     State(s): State<Arc<HttpState>>,
     params: Params,

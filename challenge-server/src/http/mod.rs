@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod limits;
 pub mod log;
+pub mod openapi;
 pub mod public;
 pub mod sessions;
 
@@ -50,6 +51,45 @@ pub struct HttpState {
 /// Paths with the monitoring budget instead of the general one.
 const MONITOR_PATHS: [&str; 2] = ["/api/v1/health", "/metrics"];
 
+/// Declares the API's route table once: [`API_ROUTES`] (path under `/api/v1` and method, read
+/// by the OpenAPI drift test) and the router built from the same lines.
+macro_rules! api_routes {
+    ($($path:literal => $method:ident($handler:path)),* $(,)?) => {
+        /// Every route under `/api/v1`: its path template and its method (lower case).
+        pub const API_ROUTES: &[(&str, &str)] = &[$(($path, stringify!($method))),*];
+
+        fn api_router() -> Router<Arc<HttpState>> {
+            Router::new()$(.route($path, $method($handler)))*
+        }
+    };
+}
+
+api_routes! {
+    "/openapi.json" => get(openapi::openapi_json),
+    "/health" => get(public::health),
+    "/server-key" => get(public::server_key),
+    "/challenges" => get(public::challenges),
+    "/challenges/{id}" => get(public::challenge),
+    "/challenges/{id}/transcript" => get(public::transcript),
+    "/challenges/{id}/transcript/download" => get(public::transcript_download),
+    "/challenges/{id}/claims" => get(public::challenge_claims),
+    "/challenges/{id}/sessions" => post(sessions::open),
+    "/challenges/{id}/sessions/pow" => get(sessions::pow),
+    "/challenges/{id}/sessions/{session}/commands" => post(sessions::command),
+    "/challenges/{id}/sessions/{session}/record" => get(sessions::record),
+    "/hall-of-fame" => get(public::hall_of_fame),
+    "/claims/commit" => post(claims::commit),
+    "/claims/{id}" => get(claims::claim),
+    "/claims/{id}/reveal" => post(claims::reveal),
+    "/log/checkpoint" => get(log::checkpoint),
+    "/log/entries" => get(log::entries),
+    "/log/proof/inclusion" => get(log::inclusion),
+    "/log/proof/consistency" => get(log::consistency),
+    "/admin/challenges" => post(admin::create_challenge),
+    "/admin/challenges/{id}/close" => post(admin::close_challenge),
+    "/admin/claims/{id}/decision" => post(admin::decide_claim),
+}
+
 /// The whole router; `base_url` is how the pages name the server (its public URL, or the
 /// address it listens on).
 pub fn router(app: Arc<App>, base_url: String) -> Router {
@@ -61,39 +101,7 @@ pub fn router(app: Arc<App>, base_url: String) -> Router {
         base_url,
         app,
     });
-    let api = Router::new()
-        .route("/health", get(public::health))
-        .route("/server-key", get(public::server_key))
-        .route("/challenges", get(public::challenges))
-        .route("/challenges/{id}", get(public::challenge))
-        .route("/challenges/{id}/transcript", get(public::transcript))
-        .route(
-            "/challenges/{id}/transcript/download",
-            get(public::transcript_download),
-        )
-        .route("/challenges/{id}/claims", get(public::challenge_claims))
-        .route("/challenges/{id}/sessions", post(sessions::open))
-        .route("/challenges/{id}/sessions/pow", get(sessions::pow))
-        .route(
-            "/challenges/{id}/sessions/{session}/commands",
-            post(sessions::command),
-        )
-        .route(
-            "/challenges/{id}/sessions/{session}/record",
-            get(sessions::record),
-        )
-        .route("/hall-of-fame", get(public::hall_of_fame))
-        .route("/claims/commit", post(claims::commit))
-        .route("/claims/{id}", get(claims::claim))
-        .route("/claims/{id}/reveal", post(claims::reveal))
-        .route("/log/checkpoint", get(log::checkpoint))
-        .route("/log/entries", get(log::entries))
-        .route("/log/proof/inclusion", get(log::inclusion))
-        .route("/log/proof/consistency", get(log::consistency))
-        .route("/admin/challenges", post(admin::create_challenge))
-        .route("/admin/challenges/{id}/close", post(admin::close_challenge))
-        .route("/admin/claims/{id}/decision", post(admin::decide_claim))
-        .route_layer(middleware::from_fn(tag_route));
+    let api = api_router().route_layer(middleware::from_fn(tag_route));
     let timeout = Duration::from_millis(limits.request_timeout_ms.max(1));
     Router::new()
         .nest("/api/v1", api)

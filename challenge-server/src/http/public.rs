@@ -1,5 +1,8 @@
 //! Public reads: health, server key, challenges, transcripts, a challenge's claims.
 
+use super::error::ErrorBody;
+use super::openapi::CommonErrors;
+use crate::api;
 use std::sync::Arc;
 
 use axum::Json;
@@ -24,18 +27,48 @@ use crate::{Error, challenges, claims, health, store};
 pub const MAX_PAGE: u64 = 1000;
 
 /// `GET /health`: the solver's verdict per challenge.
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    tag = "public",
+    summary = "Health of the service and of every challenge",
+    responses(
+        (status = 200, description = "healthy (status ok) or degraded", body = api::HealthView),
+        CommonErrors,
+    )
+)]
 pub async fn health(State(s): State<Arc<HttpState>>) -> ApiResult<Json<HealthView>> {
     Ok(Json(health::check(&s.app).await?))
 }
 
 /// `GET /metrics` (outside `/api/v1`, where scrapers look): the operator's counters, in the
 /// OpenMetrics text format (docs/OPERATING.md, "Metrics").
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "meta",
+    summary = "Prometheus metrics (text exposition format)",
+    responses(
+        (status = 200, description = "the metrics page", body = String, content_type = "text/plain; version=0.0.4"),
+        CommonErrors,
+    )
+)]
 pub async fn metrics(State(s): State<Arc<HttpState>>) -> ApiResult<impl IntoResponse> {
     let page = s.app.metrics.render(s.app.log.size().await)?;
     Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], page))
 }
 
 /// `GET /hall-of-fame`: every claim whose verdict is `won`, by challenge and commit log index.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hall-of-fame",
+    tag = "claims",
+    summary = "Every won claim",
+    responses(
+        (status = 200, description = "won claims", body = Vec<api::ClaimView>),
+        CommonErrors,
+    )
+)]
 pub async fn hall_of_fame(State(s): State<Arc<HttpState>>) -> ApiResult<Json<Vec<ClaimView>>> {
     let mut out = Vec::new();
     for claim in store::claims::won(&s.app.store).await? {
@@ -46,6 +79,16 @@ pub async fn hall_of_fame(State(s): State<Arc<HttpState>>) -> ApiResult<Json<Vec
 }
 
 /// `GET /server-key`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/server-key",
+    tag = "public",
+    summary = "The server's signing key and log origin",
+    responses(
+        (status = 200, description = "the key", body = api::ServerKeyView, example = json!({"algorithm":"ed25519","public_key":"52cb…e9e4","log_origin":"localhost/challenge-server","note_verifier_key":"localhost/challenge-server+a55b67e4+AVLLz2KsXXD1…"})),
+        CommonErrors,
+    )
+)]
 pub async fn server_key(State(s): State<Arc<HttpState>>) -> Json<ServerKeyView> {
     let public = s.app.server_key.public();
     Json(ServerKeyView {
@@ -57,6 +100,16 @@ pub async fn server_key(State(s): State<Arc<HttpState>>) -> Json<ServerKeyView> 
 }
 
 /// `GET /challenges`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/challenges",
+    tag = "public",
+    summary = "Every challenge, open and closed",
+    responses(
+        (status = 200, description = "the challenges", body = Vec<api::ChallengeSummary>, example = json!([{"id":"c10379acd6060eb9","title":"…","track":"…","status":"open","bounty":{"secret":"…"},"deadline":1795434886,"published_entries":2}])),
+        CommonErrors,
+    )
+)]
 pub async fn challenges(State(s): State<Arc<HttpState>>) -> ApiResult<Json<Vec<ChallengeSummary>>> {
     let mut out = Vec::new();
     for row in store::challenges::list(&s.app.store).await? {
@@ -66,6 +119,18 @@ pub async fn challenges(State(s): State<Arc<HttpState>>) -> ApiResult<Json<Vec<C
 }
 
 /// `GET /challenges/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/challenges/{id}",
+    tag = "public",
+    summary = "One challenge: rules, commitments, parties, target identity",
+    params(("id" = String, Path, description = "challenge id", example = "c10379acd6060eb9")),
+    responses(
+        (status = 200, description = "the challenge", body = api::ChallengeView),
+        (status = 404, description = "no such challenge", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn challenge(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,
@@ -75,6 +140,19 @@ pub async fn challenge(
 }
 
 /// `GET /challenges/{id}/transcript?from=&limit=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/challenges/{id}/transcript",
+    tag = "public",
+    summary = "A page of the published transcript",
+    params(("id" = String, Path, description = "challenge id", example = "c10379acd6060eb9"), ("from" = Option<u64>, Query, description = "first index (default 0)"), ("limit" = Option<u64>, Query, description = "page size (default 100)")),
+    responses(
+        (status = 200, description = "the page", body = api::TranscriptPage),
+        (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
+        (status = 404, description = "no such challenge", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn transcript(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,
@@ -115,6 +193,18 @@ const DOWNLOAD_PAGE: u64 = 256;
 /// `GET /challenges/{id}/transcript/download`: every entry published when the request came,
 /// in one document of the transcript page's shape, streamed a page of entries at a time from
 /// the store instead of built whole in memory.
+#[utoipa::path(
+    get,
+    path = "/api/v1/challenges/{id}/transcript/download",
+    tag = "public",
+    summary = "The whole published transcript as one JSON file",
+    params(("id" = String, Path, description = "challenge id", example = "c10379acd6060eb9")),
+    responses(
+        (status = 200, description = "the whole transcript (Content-Disposition: attachment)", body = api::TranscriptPage),
+        (status = 404, description = "no such challenge", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn transcript_download(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,
@@ -182,6 +272,19 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// `GET /challenges/{id}/claims?from=&limit=`: claims with their receipts and verdicts, a
 /// page at a time by commit log index.
+#[utoipa::path(
+    get,
+    path = "/api/v1/challenges/{id}/claims",
+    tag = "claims",
+    summary = "A page of a challenge's claims by commit log index",
+    params(("id" = String, Path, description = "challenge id", example = "c10379acd6060eb9"), ("from" = Option<u64>, Query, description = "first index (default 0)"), ("limit" = Option<u64>, Query, description = "page size (default 100)")),
+    responses(
+        (status = 200, description = "the page", body = api::ClaimsPage),
+        (status = 400, description = "a field is invalid; `field` names it", body = ErrorBody),
+        (status = 404, description = "no such challenge", body = ErrorBody),
+        CommonErrors,
+    )
+)]
 pub async fn challenge_claims(
     State(s): State<Arc<HttpState>>,
     Path(id): Path<String>,

@@ -632,6 +632,7 @@ pub struct ScheduleSpec {
 /// A resolved schedule: entry 0 (Bob's bundle) at `start_at`, message `k` at
 /// `start_at + k * interval_secs` for `k` in `1..=messages`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Schedule {
     /// Number of messages (transcript entries 1..=messages).
     pub messages: u64,
