@@ -40,4 +40,9 @@ pub const TARGETS: [(&str, Check); 7] = [
 /// The targets of challenge-server's sans-IO core (`src/server/`), replayed by
 /// `challenge-server/tests/fuzz_regressions.rs`: named here so that target-impl's replay knows
 /// every target without depending on the server.
-pub const SERVER_TARGETS: [&str; 2] = ["claim_text", "mitm_session"];
+pub const SERVER_TARGETS: [&str; 4] = [
+    "claim_text",
+    "mitm_session",
+    "ind_cca_game",
+    "seizure_schedule",
+];
